@@ -1,0 +1,18 @@
+"""course_utils: the small helper package behind the CNN lecture notebooks.
+
+data.py    Fashion-MNIST in memory on the training device
+train.py   device choice, fit(), evaluate_accuracy(), activation statistics
+layers.py  from-scratch convolution, pooling and batch norm, as developed in the lecture
+models.py  one builder per architecture of the lecture, and summary()
+plot.py    learning curves, image grids, filters, feature maps
+profile.py the full / laptop / smoke switch
+"""
+from .data import (DataNotFoundError, DeviceLoader, find_fashion_mnist, load_fashion_mnist,
+                   text_labels)
+from .profile import PROFILES, active_profile, settings
+from .plot import (compare_histories, plot_activation_stats, plot_history, show_feature_maps,
+                   show_filters, show_images)
+from .train import (ActivationStats, DivergenceError, History, default_device, evaluate_accuracy,
+                    fit, init_xavier)
+
+__version__ = "0.1.0"

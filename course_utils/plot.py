@@ -1,0 +1,161 @@
+"""Pictures: learning curves, image grids, convolution filters, feature maps, activation stats.
+
+Every function draws with matplotlib and returns the Figure, so a notebook shows it and a
+script can save it.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+
+
+def _grid(n: int, ncols: int | None) -> tuple[int, int]:
+    ncols = min(n, ncols or math.ceil(math.sqrt(n)))
+    return math.ceil(n / ncols), ncols
+
+
+def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, *, ncols: int | None = 8,
+                scale: float = 1.5, cmap: str = "gray", normalize_each: bool = False) -> Figure:
+    """A grid of images with optional titles.
+
+    images: (n, height, width) or (n, 1, height, width); float or uint8.
+    normalize_each: stretch each image to its own min..max (for filters and feature maps).
+    """
+    images = torch.as_tensor(images).detach().float().cpu()
+    if images.dim() == 4:
+        if images.shape[1] != 1:
+            raise ValueError(f"show_images draws one-channel images; got {images.shape[1]} channels")
+        images = images[:, 0]
+    if images.dim() != 3:
+        raise ValueError(f"images must be (n, h, w) or (n, 1, h, w), got shape {tuple(images.shape)}")
+    n = len(images)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"{n} images but {len(titles)} titles")
+    nrows, ncols = _grid(n, ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * scale, nrows * scale), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        img = images[i]
+        if normalize_each:
+            img = (img - img.min()) / (img.max() - img.min() + 1e-8)
+        ax.imshow(img.numpy(), cmap=cmap)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def show_filters(weight: torch.Tensor, *, ncols: int | None = 16, scale: float = 0.8,
+                 title: str | None = None) -> Figure:
+    """The kernels of a convolution, weight: (c_out, c_in, k_h, k_w); only input channel 0 is shown."""
+    weight = weight.detach().float().cpu()
+    if weight.dim() != 4:
+        raise ValueError(f"weight must be (c_out, c_in, k_h, k_w), got shape {tuple(weight.shape)}")
+    fig = show_images(weight[:, 0], ncols=ncols, scale=scale, normalize_each=True, cmap="RdBu_r")
+    if title:
+        fig.suptitle(title)
+        fig.tight_layout()
+    return fig
+
+
+def show_feature_maps(fmap: torch.Tensor, *, ncols: int | None = 8, scale: float = 1.2,
+                      title: str | None = None) -> Figure:
+    """Feature maps of one image, fmap: (channels, height, width) or (1, channels, height, width)."""
+    fmap = fmap.detach().float().cpu()
+    if fmap.dim() == 4:
+        fmap = fmap[0]
+    fig = show_images(fmap, titles=[f"channel {i}" for i in range(len(fmap))], ncols=ncols,
+                      scale=scale, normalize_each=True, cmap="viridis")
+    if title:
+        fig.suptitle(title)
+        fig.tight_layout()
+    return fig
+
+
+def _draw_history(axes, history, label: str = "", style: str = "-") -> None:
+    ax_loss, ax_acc = axes
+    if history.curve:
+        steps, losses, accs = zip(*history.curve)
+        ax_loss.plot(steps, losses, style, label=f"{label}train loss".strip())
+        ax_acc.plot(steps, accs, style, label=f"{label}train acc".strip())
+    if history.epoch:
+        ax_acc.plot(history.epoch, history.test_acc, style, marker="o", label=f"{label}test acc".strip())
+
+
+def _decorate(axes, epochs: int | None = None) -> None:
+    for ax, name in zip(axes, ("loss", "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        if epochs:
+            ax.set_xlim(0, epochs)
+        if ax.lines:
+            ax.legend(fontsize=8)
+
+
+def plot_history(history, title: str | None = None) -> Figure:
+    """Training loss (left) and train/test accuracy (right) of one History."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    _draw_history(axes, history)
+    _decorate(axes)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare_histories(histories: Mapping[str, object], title: str | None = None) -> Figure:
+    """Several runs on one pair of axes, e.g. {"sigmoid + avg pool": h1, "ReLU + max pool": h2}."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    for (name, history), style in zip(histories.items(), ["-", "--", ":", "-."] * 4):
+        _draw_history(axes, history, label=f"{name}: ", style=style)
+    _decorate(axes)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+class LivePlot:
+    """Learning curves redrawn in place in a notebook while ``fit`` runs."""
+
+    def __init__(self, epochs: int):
+        from IPython.display import display
+
+        self.epochs = epochs
+        # A bare Figure, not pyplot's: the inline backend would otherwise show it a second time.
+        self.fig = Figure(figsize=(9, 3.2))
+        self.axes = self.fig.subplots(1, 2)
+        self.handle = display(self.fig, display_id=True)
+
+    def redraw(self, history) -> None:
+        for ax in self.axes:
+            ax.clear()
+        _draw_history(self.axes, history)
+        _decorate(self.axes, self.epochs)
+        self.fig.tight_layout()
+        self.handle.update(self.fig)
+
+
+def plot_activation_stats(stats, title: str | None = None) -> Figure:
+    """Mean (left) and standard deviation (right) of each recorded layer over training steps."""
+    fig, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(10, 3.2))
+    means, stds = stats.means, stats.stds
+    for i, name in enumerate(stats.names):
+        ax_mean.plot(means[:, i].numpy(), label=name)
+        ax_std.plot(stds[:, i].numpy(), label=name)
+    for ax, what in ((ax_mean, "mean"), (ax_std, "standard deviation")):
+        ax.set_xlabel(f"recorded step (every {stats.every} batches)")
+        ax.set_ylabel(f"activation {what}")
+        ax.grid(alpha=0.3)
+    ax_std.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

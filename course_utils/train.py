@@ -1,0 +1,361 @@
+"""Training: pick a device, fit a classifier, evaluate it.
+
+``fit`` is the lecture's loop (cross-entropy, minibatch SGD, Xavier initialization) with what
+a student needs around it: a progress bar, a live learning curve in notebooks, a clear error
+when the loss blows up, Ctrl-C that keeps what was learned, and optional checkpoints.
+
+It reads numbers from the device only a few times per epoch: per-batch loss and accuracy are
+summed on the device, so a GPU is never made to wait for Python to print a number.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def default_device(device: str | torch.device | None = None) -> torch.device:
+    """The device to train on: ``device`` or ``$COURSE_DEVICE`` if given, else CUDA, MPS, CPU."""
+    device = device or os.environ.get("COURSE_DEVICE")
+    if device:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def init_xavier(module: nn.Module) -> None:
+    """Xavier-uniform weights and zero biases for every Linear and Conv2d (use with net.apply)."""
+    if isinstance(module, (nn.Linear, nn.Conv2d)):
+        nn.init.xavier_uniform_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
+class DivergenceError(RuntimeError):
+    """The training loss became infinite or NaN."""
+
+
+@dataclass
+class History:
+    """What ``fit`` measured, one entry per finished epoch.
+
+    wall_time is cumulative seconds since the start of training (evaluation included);
+    examples_per_sec counts training examples over the epoch's training time, data included.
+    ``curve`` holds (epoch as a fraction, train loss, train accuracy) at every live update.
+    """
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    examples_per_sec: list[float] = field(default_factory=list)
+    wall_time: list[float] = field(default_factory=list)
+    curve: list[list[float]] = field(default_factory=list)
+    device: str = ""
+    interrupted: bool = False
+
+    def summary(self) -> str:
+        if not self.epoch:
+            return "no epoch finished"
+        return (f"epoch {self.epoch[-1]}: loss {self.train_loss[-1]:.3f}, train acc {self.train_acc[-1]:.3f}, "
+                f"test acc {self.test_acc[-1]:.3f}, {self.examples_per_sec[-1]:.0f} examples/sec "
+                f"on {self.device}, {self.wall_time[-1]:.1f} s in all")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "History":
+        return cls(**values)
+
+
+def _accuracy_sums(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (y_hat.argmax(dim=1) == y).sum()
+
+
+def evaluate_accuracy(net: nn.Module, data_iter: Iterable, device: str | torch.device | None = None,
+                      amp: bool | None = None) -> float:
+    """Fraction of correctly classified examples in data_iter; one device sync at the end."""
+    device = torch.device(device) if device else next(net.parameters()).device
+    amp = device.type == "cuda" if amp is None else amp
+    was_training = net.training
+    net.eval()
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    count = 0
+    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+        for X, y in data_iter:
+            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            correct += _accuracy_sums(net(X), y)
+            count += len(y)
+    net.train(was_training)
+    return correct.item() / max(count, 1)
+
+
+def _make_optimizer(optimizer: str | Callable, params, lr: float, momentum: float,
+                    weight_decay: float) -> torch.optim.Optimizer:
+    if callable(optimizer):
+        return optimizer(params)
+    if optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be 'sgd', 'adam', 'adamw' or a function of the parameters, got {optimizer!r}")
+
+
+def _make_scheduler(scheduler: str | None, opt: torch.optim.Optimizer, lr: float, total_steps: int):
+    if scheduler is None:
+        return None
+    if scheduler == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps)
+    if scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
+    raise ValueError(f"scheduler must be None, 'onecycle' or 'cosine', got {scheduler!r}")
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _config_key(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
+        device: str | torch.device | None = None, optimizer: str | Callable = "sgd",
+        momentum: float = 0.0, weight_decay: float = 0.0, scheduler: str | None = None,
+        init: str | None = "xavier", seed: int | None = 0, amp: bool | None = None,
+        channels_last: bool | None = None, updates_per_epoch: int = 4, plot: bool | None = None,
+        progress: bool = True, checkpoint: str | Path | None = None, verbose: bool = True) -> History:
+    """Train ``net`` on ``train_iter`` with cross-entropy and report accuracy on ``test_iter``.
+
+    train_iter, test_iter: iterables of (X, y), X: (batch, channels, height, width), y: (batch,).
+    init:      "xavier" (the lecture's default) re-initializes every Linear/Conv2d; None keeps
+               the current weights, e.g. to continue training.
+    seed:      seeds the initialization (None: leave the global generator alone).
+    optimizer: "sgd" (lecture default, plain), "adam", "adamw", or a function params -> optimizer;
+               momentum and weight_decay apply where the optimizer has them.
+    scheduler: None (constant lr), "onecycle" or "cosine" (stepped every batch).
+    amp, channels_last: bf16 autocast and channels-last memory layout; default on for CUDA only.
+    updates_per_epoch: how often per epoch the device is synchronized to update the progress
+               bar, the live plot and the divergence check (on a CPU the check runs every batch).
+    plot:      live learning curves; default: on inside a Jupyter notebook.
+    checkpoint: a file path. After every epoch the model, optimizer and history are saved there;
+               a later call with the same configuration resumes, or returns at once if finished.
+
+    Returns a History. Raises DivergenceError if the loss becomes non-finite; Ctrl-C stops
+    training and returns the history of the finished epochs, with the model as it is.
+    """
+    device = default_device(device)
+    amp = device.type == "cuda" if amp is None else amp
+    channels_last = device.type == "cuda" if channels_last is None else channels_last
+    plot = _in_notebook() if plot is None else plot
+    steps_per_epoch = len(train_iter)
+    if steps_per_epoch == 0:
+        raise ValueError("train_iter yields no batches")
+
+    if seed is not None:
+        torch.manual_seed(seed)
+    if init == "xavier":
+        net.apply(init_xavier)
+    elif init is not None:
+        raise ValueError(f"init must be 'xavier' or None, got {init!r}")
+    net.to(device)
+    if channels_last:
+        net.to(memory_format=torch.channels_last)
+    opt = _make_optimizer(optimizer, net.parameters(), lr, momentum, weight_decay)
+    sched = _make_scheduler(scheduler, opt, lr, epochs * steps_per_epoch)
+
+    history, start_epoch = History(device=str(device)), 0
+    config = dict(model=repr(net), epochs=epochs, lr=lr, optimizer=repr(optimizer), momentum=momentum,
+                  weight_decay=weight_decay, scheduler=scheduler, init=init, seed=seed,
+                  steps_per_epoch=steps_per_epoch, batch_size=getattr(train_iter, "batch_size", None))
+    key = _config_key(config)
+    if checkpoint is not None and Path(checkpoint).is_file():
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        if state.get("key") != key:
+            print(f"Checkpoint {checkpoint} is from a different configuration; training from scratch "
+                  "(it will be overwritten).")
+        else:
+            net.load_state_dict(state["model"])
+            history = History.from_dict(state["history"])
+            if state["finished"]:
+                print(f"Loaded the finished run from {checkpoint}; skipping training (delete the file to retrain).")
+                if verbose:
+                    print(history.summary())
+                net.eval()
+                return history
+            opt.load_state_dict(state["optimizer"])
+            if sched is not None:
+                sched.load_state_dict(state["scheduler"])
+            start_epoch = len(history.epoch)
+            if hasattr(train_iter, "epoch"):
+                train_iter.epoch = start_epoch  # the same shuffles as an uninterrupted run
+            print(f"Resuming from {checkpoint} after epoch {start_epoch}.")
+
+    live = None
+    if plot:
+        from .plot import LivePlot
+        live = LivePlot(epochs)
+        if history.curve:
+            live.redraw(history)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=epochs * steps_per_epoch, initial=start_epoch * steps_per_epoch,
+                   desc="training", unit="batch", leave=False)
+
+    sync_every = 1 if device.type == "cpu" else max(1, steps_per_epoch // max(1, updates_per_epoch))
+    update_every = max(1, steps_per_epoch // max(1, updates_per_epoch))
+    elapsed = history.wall_time[-1] if history.wall_time else 0.0
+    epoch, batch = start_epoch, 0
+    try:
+        for epoch in range(start_epoch, epochs):
+            net.train()
+            t0 = time.perf_counter()
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), dtype=torch.int64, device=device)
+            first_bad = torch.full((), -1, dtype=torch.int64, device=device)  # first non-finite batch
+            count = 0
+            for batch, (X, y) in enumerate(train_iter):
+                X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                if channels_last:
+                    X = X.contiguous(memory_format=torch.channels_last)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                    y_hat = net(X)
+                    loss = F.cross_entropy(y_hat, y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                with torch.no_grad():
+                    loss = loss.detach().float()
+                    first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss),
+                                            torch.tensor(batch, device=device), first_bad)
+                    loss_sum += loss * len(y)
+                    correct += _accuracy_sums(y_hat, y)
+                count += len(y)
+                last = batch == steps_per_epoch - 1
+                if (batch + 1) % sync_every == 0 or last:
+                    bad = int(first_bad)  # the sync: a few times per epoch on a GPU
+                    if bad >= 0:
+                        raise DivergenceError(
+                            f"The loss became {loss.item()} at epoch {epoch + 1}, batch {bad + 1} (lr={lr}). "
+                            f"The learning rate is probably too large for this model: try lr={lr / 10:g}, "
+                            "or add batch normalization.")
+                if (batch + 1) % update_every == 0 or last:
+                    train_loss, train_acc = loss_sum.item() / count, correct.item() / count
+                    history.curve.append([epoch + (batch + 1) / steps_per_epoch, train_loss, train_acc])
+                    if bar is not None:
+                        bar.update(batch + 1 - bar.n + epoch * steps_per_epoch)
+                        bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{train_acc:.3f}")
+                    if live is not None:
+                        live.redraw(history)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            train_time = time.perf_counter() - t0
+            test_acc = evaluate_accuracy(net, test_iter, device, amp=amp)
+            elapsed += time.perf_counter() - t0
+            history.epoch.append(epoch + 1)
+            history.train_loss.append(loss_sum.item() / count)
+            history.train_acc.append(correct.item() / count)
+            history.test_acc.append(test_acc)
+            history.examples_per_sec.append(count / train_time)
+            history.wall_time.append(elapsed)
+            if live is not None:
+                live.redraw(history)
+            if checkpoint is not None:
+                _save_checkpoint(checkpoint, key, config, net, opt, sched, history, epoch + 1 == epochs)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        print(f"\nInterrupted at epoch {epoch + 1}, batch {batch + 1}: returning the history of the "
+              f"{len(history.epoch)} finished epoch(s); the model keeps the weights it has now.")
+    finally:
+        if bar is not None:
+            bar.close()
+    net.eval()
+    if verbose:
+        print(history.summary())
+    return history
+
+
+def _save_checkpoint(path, key, config, net, opt, sched, history, finished) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = dict(key=key, config={k: str(v) for k, v in config.items()}, finished=finished,
+                 model=net.state_dict(), optimizer=opt.state_dict(),
+                 scheduler=sched.state_dict() if sched is not None else None,
+                 history=history.to_dict())
+    partial = path.with_suffix(path.suffix + ".part")
+    torch.save(state, partial)
+    partial.replace(path)  # never leave a half-written checkpoint under the real name
+
+
+class ActivationStats(contextlib.AbstractContextManager):
+    """Record the mean and standard deviation of chosen layers' outputs during training.
+
+    with ActivationStats(layers, every=10) as stats:
+        fit(...)
+    stats.means, stats.stds: (recorded steps, layers), read from the device only at the end.
+    Only forward passes in training mode are recorded, so evaluation does not show up.
+    """
+
+    def __init__(self, layers: Iterable[nn.Module], every: int = 1, names: list[str] | None = None):
+        self.layers = list(layers)
+        self.names = names or [f"{i}: {type(m).__name__}" for i, m in enumerate(self.layers)]
+        self.every = every
+        self._calls = [0] * len(self.layers)
+        self._stats: list[list[torch.Tensor]] = [[] for _ in self.layers]
+        self._handles = []
+
+    def _hook(self, i: int):
+        def hook(module, inputs, output):
+            if not module.training:
+                return
+            if self._calls[i] % self.every == 0:
+                out = output.detach().float()
+                self._stats[i].append(torch.stack([out.mean(), out.std()]))
+            self._calls[i] += 1
+        return hook
+
+    def __enter__(self) -> "ActivationStats":
+        self._handles = [m.register_forward_hook(self._hook(i)) for i, m in enumerate(self.layers)]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+    def _stacked(self) -> torch.Tensor:
+        steps = min(len(s) for s in self._stats)
+        if steps == 0:
+            return torch.empty(0, len(self.layers), 2)
+        return torch.stack([torch.stack(s[:steps]) for s in self._stats], dim=1).cpu()
+
+    @property
+    def means(self) -> torch.Tensor:
+        return self._stacked()[..., 0]
+
+    @property
+    def stds(self) -> torch.Tensor:
+        return self._stacked()[..., 1]

@@ -1,0 +1,141 @@
+"""Fashion-MNIST files (sources, checksums, errors) and the on-device loader."""
+import shutil
+import warnings
+
+import pytest
+import torch
+
+from course_utils import data
+from course_utils.data import DataNotFoundError, DeviceLoader, find_fashion_mnist, load_fashion_mnist
+
+UNREACHABLE = ["http://127.0.0.1:9/"]  # nothing listens on the discard port: fails at once
+
+
+@pytest.fixture(scope="module")
+def official_dir():
+    """The official files, found the way CI finds them ($COURSE_DATA_DIR)."""
+    files = find_fashion_mnist(download=False)
+    return next(iter(files.values())).parent
+
+
+def test_official_files_are_accepted(official_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(official_dir))
+    files = find_fashion_mnist(tmp_path / "cache", download=False)
+    assert set(files) == set(data.FASHION_MNIST_FILES)
+    for name, path in files.items():
+        assert path == official_dir / name
+        assert data.md5sum(path) == data.FASHION_MNIST_FILES[name]
+
+
+def test_corrupt_file_is_reported_and_not_used(official_dir, monkeypatch, tmp_path):
+    bad_dir = tmp_path / "bad"
+    bad_dir.mkdir()
+    for name in data.FASHION_MNIST_FILES:
+        shutil.copy(official_dir / name, bad_dir / name)
+    (bad_dir / "train-labels-idx1-ubyte.gz").write_bytes(b"not the real file")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(bad_dir))
+    cache = tmp_path / "cache"
+    # A mirror with the good files (a local folder) lets the download step replace the bad one.
+    mirror = [official_dir.as_uri() + "/"]
+    with pytest.warns(UserWarning, match="train-labels-idx1-ubyte.gz is corrupt"):
+        files = find_fashion_mnist(cache, mirrors=mirror)
+    assert files["train-labels-idx1-ubyte.gz"] == cache / "train-labels-idx1-ubyte.gz"
+    assert data.md5sum(files["train-labels-idx1-ubyte.gz"]) == data.FASHION_MNIST_FILES["train-labels-idx1-ubyte.gz"]
+    assert files["train-images-idx3-ubyte.gz"] == bad_dir / "train-images-idx3-ubyte.gz"
+
+
+def test_corrupt_download_is_discarded(official_dir, monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    for name in data.FASHION_MNIST_FILES:
+        (evil / name).write_bytes(b"tampered")
+    cache = tmp_path / "cache"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DataNotFoundError, match="wrong MD5"):
+            find_fashion_mnist(cache, mirrors=[evil.as_uri() + "/"])
+    assert not any(cache.iterdir()), "a file that failed its checksum was kept"
+
+
+def test_download_into_cache_then_reuse(official_dir, monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    cache = tmp_path / "cache"
+    first = find_fashion_mnist(cache, mirrors=UNREACHABLE + [official_dir.as_uri() + "/"])
+    assert all(path.parent == cache for path in first.values())
+    # Second time round nothing is downloaded: the cache is enough.
+    second = find_fashion_mnist(cache, mirrors=UNREACHABLE)
+    assert second == first
+
+
+def test_offline_error_names_files_places_and_variable(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    cache = tmp_path / "empty-cache"
+    with pytest.raises(DataNotFoundError) as info:
+        find_fashion_mnist(cache, mirrors=UNREACHABLE)
+    message = str(info.value)
+    for name in data.FASHION_MNIST_FILES:
+        assert name in message
+    assert str(cache) in message
+    assert "COURSE_DATA_DIR" in message
+    assert "127.0.0.1:9" in message and "download failed" in message
+
+
+def test_missing_data_dir_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(DataNotFoundError, match="nowhere"):
+        find_fashion_mnist(tmp_path / "cache", download=False)
+
+
+def test_loader_shapes_types_and_length():
+    train_iter, test_iter = load_fashion_mnist(256)
+    assert train_iter.num_examples == 60_000 and test_iter.num_examples == 10_000
+    assert len(train_iter) == 235 and len(test_iter) == 40
+    X, y = next(iter(train_iter))
+    assert X.shape == (256, 1, 28, 28) and X.dtype == torch.float32
+    assert y.shape == (256,) and y.dtype == torch.int64
+    assert 0.0 <= X.min() and X.max() <= 1.0
+    batches = list(test_iter)
+    assert len(batches) == 40 and batches[-1][0].shape[0] == 10_000 - 39 * 256
+
+
+def test_resize_subset_and_normalize():
+    train_iter, test_iter = load_fashion_mnist(32, resize=64, train_subset=500, test_subset=100,
+                                               normalize=True)
+    X, y = next(iter(train_iter))
+    assert X.shape == (32, 1, 64, 64)
+    assert train_iter.num_examples == 500 and test_iter.num_examples == 100
+    assert len(train_iter) == 16
+    assert X.min() < 0  # normalized: background is below the mean
+    # Bilinear resizing of the whole batch equals resizing each image on its own.
+    raw = train_iter.images[:4].float() / 255
+    one = torch.nn.functional.interpolate(raw[:1], size=(64, 64), mode="bilinear", align_corners=False)
+    batch = torch.nn.functional.interpolate(raw, size=(64, 64), mode="bilinear", align_corners=False)
+    torch.testing.assert_close(one[0], batch[0])
+
+
+def test_shuffling_is_a_permutation_reproducible_and_new_each_epoch():
+    images = torch.arange(100, dtype=torch.uint8).reshape(100, 1, 1, 1).expand(100, 1, 28, 28).contiguous()
+    labels = torch.arange(100)
+    loader = DeviceLoader(images, labels, 16, shuffle=True, seed=3)
+    epoch1 = torch.cat([y for _, y in loader])
+    epoch2 = torch.cat([y for _, y in loader])
+    assert sorted(epoch1.tolist()) == list(range(100))
+    assert not torch.equal(epoch1, epoch2)
+    again = DeviceLoader(images, labels, 16, shuffle=True, seed=3)
+    assert torch.equal(torch.cat([y for _, y in again]), epoch1)
+    # Images travel with their labels.
+    for X, y in DeviceLoader(images, labels, 16, shuffle=True):
+        torch.testing.assert_close(X[:, 0, 0, 0] * 255, y.float())
+
+
+def test_drop_last_and_bad_batch_size():
+    images, labels = torch.zeros(10, 1, 28, 28, dtype=torch.uint8), torch.zeros(10, dtype=torch.int64)
+    assert len(DeviceLoader(images, labels, 4)) == 3
+    assert len(DeviceLoader(images, labels, 4, drop_last=True)) == 2
+    with pytest.raises(ValueError, match="batch_size"):
+        DeviceLoader(images, labels, 0)
+
+
+def test_text_labels():
+    assert data.text_labels(torch.tensor([0, 9, 3])) == ["t-shirt", "ankle boot", "dress"]

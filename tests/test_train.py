@@ -1,0 +1,166 @@
+"""fit(): divergence, interrupts, checkpoints, reproducibility, and one real learning run."""
+import pytest
+import torch
+from torch import nn
+
+import course_utils as cu
+from course_utils.data import DeviceLoader
+from course_utils.train import DivergenceError, History, default_device, evaluate_accuracy, fit
+
+
+def toy_loaders(n=512, batch_size=64, seed=0):
+    """Noisy images whose label says which quadrant is bright: easy to learn, quick to fit."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 4, (n,), generator=g)
+    images = torch.randint(0, 100, (n, 1, 28, 28), generator=g, dtype=torch.uint8)
+    for i, label in enumerate(labels.tolist()):
+        row, col = divmod(label, 2)
+        images[i, 0, 14 * row:14 * row + 14, 14 * col:14 * col + 14] += 120
+    return (DeviceLoader(images, labels, batch_size, shuffle=True, seed=seed),
+            DeviceLoader(images, labels, batch_size))
+
+
+def small_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 4))
+
+
+class InterruptAfter(nn.Module):
+    """Raises KeyboardInterrupt (as Ctrl-C would) on the n-th training forward pass."""
+
+    def __init__(self, net, n):
+        super().__init__()
+        self.net, self.n, self.calls = net, n, 0
+
+    def forward(self, X):
+        if self.training:
+            self.calls += 1
+            if self.calls == self.n:
+                raise KeyboardInterrupt
+        return self.net(X)
+
+
+def test_device_override(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert default_device() == torch.device("cpu")
+    assert default_device("meta") == torch.device("meta")
+
+
+def test_fit_learns_and_reports_every_epoch():
+    train_iter, test_iter = toy_loaders()
+    history = fit(small_mlp(), train_iter, test_iter, epochs=3, lr=0.5, progress=False)
+    assert history.epoch == [1, 2, 3]
+    for values in (history.train_loss, history.train_acc, history.test_acc,
+                   history.examples_per_sec, history.wall_time):
+        assert len(values) == 3
+    assert history.test_acc[-1] > 0.9
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.wall_time == sorted(history.wall_time) and history.examples_per_sec[0] > 0
+    assert len(history.curve) >= 3 * 4  # live points a few times per epoch
+    assert not history.interrupted
+
+
+def test_fit_is_reproducible():
+    runs = []
+    for _ in range(2):
+        train_iter, test_iter = toy_loaders()
+        net = small_mlp()
+        fit(net, train_iter, test_iter, epochs=2, lr=0.5, progress=False, verbose=False)
+        runs.append(net.state_dict())
+    for key in runs[0]:
+        assert torch.equal(runs[0][key], runs[1][key])
+
+
+def test_divergence_names_epoch_batch_and_lr():
+    train_iter, test_iter = toy_loaders()
+    net = small_mlp()
+    with pytest.raises(DivergenceError, match=r"nan at epoch 1, batch \d+ \(lr=1e\+20\).*try lr=1e\+19"):
+        fit(net, train_iter, test_iter, epochs=3, lr=1e20, progress=False)
+
+
+def test_keyboard_interrupt_returns_history_and_keeps_model(capsys):
+    train_iter, test_iter = toy_loaders()
+    steps = len(train_iter)
+    net = InterruptAfter(small_mlp(), n=steps + 3)  # during the second epoch
+    history = fit(net, train_iter, test_iter, epochs=3, lr=0.5, progress=False)
+    assert history.interrupted
+    assert history.epoch == [1]
+    assert "Interrupted at epoch 2, batch 3" in capsys.readouterr().out
+    # The model is intact and usable: it classifies as well as after its first epoch at least.
+    assert all(torch.isfinite(p).all() for p in net.parameters())
+    assert evaluate_accuracy(net, test_iter) >= history.test_acc[0] - 0.05
+
+
+def test_checkpoint_resume_matches_uninterrupted_run(tmp_path, capsys):
+    path = tmp_path / "run.pt"
+    train_iter, test_iter = toy_loaders()
+    reference = small_mlp()
+    ref_history = fit(reference, train_iter, test_iter, epochs=3, lr=0.5, progress=False)
+
+    train_iter, test_iter = toy_loaders()
+    steps = len(train_iter)
+    interrupted = InterruptAfter(small_mlp(), n=steps + 2)
+    fit(interrupted, train_iter, test_iter, epochs=3, lr=0.5, progress=False, checkpoint=path)
+    state = torch.load(path, weights_only=True)  # plain tensors and numbers only
+    assert state["finished"] is False and state["history"]["epoch"] == [1]
+
+    train_iter, test_iter = toy_loaders()
+    resumed = InterruptAfter(small_mlp(), n=-1)
+    history = fit(resumed, train_iter, test_iter, epochs=3, lr=0.5, progress=False, checkpoint=path)
+    assert "Resuming" in capsys.readouterr().out
+    assert history.epoch == [1, 2, 3]
+    assert history.test_acc == pytest.approx(ref_history.test_acc)
+    for key, value in reference.state_dict().items():
+        torch.testing.assert_close(resumed.net.state_dict()[key], value)
+
+
+def test_finished_checkpoint_skips_training_and_other_config_retrains(tmp_path, capsys):
+    path = tmp_path / "run.pt"
+    train_iter, test_iter = toy_loaders()
+    trained = small_mlp()
+    first = fit(trained, train_iter, test_iter, epochs=2, lr=0.5, progress=False, checkpoint=path)
+
+    fresh = small_mlp()
+    again = fit(fresh, train_iter, test_iter, epochs=2, lr=0.5, progress=False, checkpoint=path)
+    assert "skipping training" in capsys.readouterr().out
+    assert again.test_acc == first.test_acc
+    for key, value in trained.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value)
+
+    fit(small_mlp(), train_iter, test_iter, epochs=2, lr=0.1, progress=False, checkpoint=path)
+    assert "different configuration" in capsys.readouterr().out
+
+
+def test_history_round_trip():
+    history = History(epoch=[1], train_loss=[0.5], train_acc=[0.8], test_acc=[0.7],
+                      examples_per_sec=[100.0], wall_time=[1.0], curve=[[1.0, 0.5, 0.8]], device="cpu")
+    assert History.from_dict(history.to_dict()) == history
+    assert "test acc 0.700" in history.summary()
+
+
+def test_bad_options_are_refused():
+    train_iter, test_iter = toy_loaders()
+    for kwargs, match in [(dict(optimizer="rmsprop"), "optimizer"), (dict(scheduler="step"), "scheduler"),
+                          (dict(init="he"), "init")]:
+        with pytest.raises(ValueError, match=match):
+            fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.1, progress=False, **kwargs)
+
+
+def test_activation_stats_record_training_passes_only():
+    train_iter, test_iter = toy_loaders()
+    net = small_mlp()
+    with cu.ActivationStats([net[1], net[3]], every=2) as stats:
+        fit(net, train_iter, test_iter, epochs=2, lr=0.5, progress=False)
+    steps = 2 * len(train_iter)
+    assert stats.means.shape == (steps // 2, 2) and stats.stds.shape == (steps // 2, 2)
+    assert (stats.stds > 0).all()
+
+
+def test_a_small_cnn_learns_real_fashion_mnist_in_one_epoch():
+    train_iter, test_iter = cu.load_fashion_mnist(128)
+    net = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 16 x 14 x 14
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 32 x 7 x 7
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+    history = fit(net, train_iter, test_iter, epochs=1, lr=0.05, momentum=0.9, progress=False)
+    assert history.test_acc[-1] >= 0.80
+    assert evaluate_accuracy(net, test_iter) == pytest.approx(history.test_acc[-1])
