@@ -9,10 +9,15 @@ profile.py the full / laptop / smoke switch
 """
 from .data import (DataNotFoundError, DeviceLoader, find_fashion_mnist, load_fashion_mnist,
                    text_labels)
+from .layers import (BatchNorm, batch_norm, corr2d, corr2d_multi_in, corr2d_multi_in_out,
+                     corr2d_multi_in_out_1x1, pool2d)
+from .models import (VGG11_ARCH, BasicBlock, DenseBlock, Inception, Residual, alexnet, cifar_net,
+                     count_layers, count_params, densenet, flops, googlenet, lenet, lenet_bn, nin,
+                     nin_block, resnet18, summary, transition_block, vgg, vgg11, vgg_block)
 from .profile import PROFILES, active_profile, settings
 from .plot import (compare_histories, plot_activation_stats, plot_history, show_feature_maps,
                    show_filters, show_images)
-from .train import (ActivationStats, DivergenceError, History, default_device, evaluate_accuracy,
-                    fit, init_xavier)
+from .train import (ActivationStats, DivergenceError, History, checkpoint_path, default_device,
+                    evaluate_accuracy, fit, init_xavier)
 
 __version__ = "0.1.0"

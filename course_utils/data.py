@@ -49,8 +49,13 @@ class DataNotFoundError(FileNotFoundError):
     """No usable copy of a Fashion-MNIST file could be found or downloaded."""
 
 
+def cache_root() -> Path:
+    """Where the course keeps downloads and checkpoints: $COURSE_CACHE_DIR or ~/.cache/course_utils."""
+    return Path(os.environ.get("COURSE_CACHE_DIR", Path.home() / ".cache" / "course_utils")).expanduser()
+
+
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("COURSE_CACHE_DIR", Path.home() / ".cache" / "course_utils")) / "fashion-mnist"
+    return cache_root() / "fashion-mnist"
 
 
 def md5sum(path: str | Path) -> str:

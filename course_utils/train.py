@@ -36,6 +36,19 @@ def default_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def checkpoint_path(name: str, profile: str | None = None) -> Path:
+    """A checkpoint file per model and profile, e.g. ``~/.cache/course_utils/checkpoints/lenet-laptop.pt``.
+
+    Notebooks that train the same model with the same settings (for example the comparison
+    notebook) find each other's finished runs here. ``$COURSE_CHECKPOINT_DIR`` moves the folder.
+    """
+    from .data import cache_root
+    from .profile import active_profile
+
+    folder = Path(os.environ.get("COURSE_CHECKPOINT_DIR", cache_root() / "checkpoints")).expanduser()
+    return folder / f"{name}-{profile or active_profile()}.pt"
+
+
 def init_xavier(module: nn.Module) -> None:
     """Xavier-uniform weights and zero biases for every Linear and Conv2d (use with net.apply)."""
     if isinstance(module, (nn.Linear, nn.Conv2d)):
@@ -187,7 +200,9 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
     history, start_epoch = History(device=str(device)), 0
     config = dict(model=repr(net), epochs=epochs, lr=lr, optimizer=repr(optimizer), momentum=momentum,
                   weight_decay=weight_decay, scheduler=scheduler, init=init, seed=seed,
-                  steps_per_epoch=steps_per_epoch, batch_size=getattr(train_iter, "batch_size", None))
+                  steps_per_epoch=steps_per_epoch, batch_size=getattr(train_iter, "batch_size", None),
+                  train_examples=getattr(train_iter, "num_examples", None),
+                  resize=getattr(train_iter, "resize", None), data_seed=getattr(train_iter, "seed", None))
     key = _config_key(config)
     if checkpoint is not None and Path(checkpoint).is_file():
         state = torch.load(checkpoint, map_location=device, weights_only=True)
