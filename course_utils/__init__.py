@@ -18,6 +18,6 @@ from .profile import PROFILES, active_profile, settings
 from .plot import (compare_histories, plot_activation_stats, plot_history, show_feature_maps,
                    show_filters, show_images)
 from .train import (ActivationStats, DivergenceError, History, checkpoint_path, default_device,
-                    evaluate_accuracy, fit, init_xavier)
+                    evaluate_accuracy, finished_run, fit, init_xavier)
 
 __version__ = "0.1.0"

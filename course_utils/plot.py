@@ -19,11 +19,14 @@ def _grid(n: int, ncols: int | None) -> tuple[int, int]:
 
 
 def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, *, ncols: int | None = 8,
-                scale: float = 1.5, cmap: str = "gray", normalize_each: bool = False) -> Figure:
+                scale: float = 1.5, cmap: str = "gray", normalize_each: bool = False,
+                symmetric: bool = False) -> Figure:
     """A grid of images with optional titles.
 
     images: (n, height, width) or (n, 1, height, width); float or uint8.
-    normalize_each: stretch each image to its own min..max (for filters and feature maps).
+    normalize_each: stretch each image to its own min..max (for feature maps).
+    symmetric: colour limits of each image at -max|x|..max|x|, so that zero is always the middle
+               colour and a weight's sign is never misstated (for filters, with a diverging cmap).
     """
     images = torch.as_tensor(images).detach().float().cpu()
     if images.dim() == 4:
@@ -41,23 +44,38 @@ def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, *, nc
         ax.axis("off")
         if i >= n:
             continue
-        img = images[i]
+        img, limits = images[i], {}
         if normalize_each:
             img = (img - img.min()) / (img.max() - img.min() + 1e-8)
-        ax.imshow(img.numpy(), cmap=cmap)
+        if symmetric:
+            bound = float(img.abs().max()) or 1.0
+            limits = dict(vmin=-bound, vmax=bound)
+        ax.imshow(img.numpy(), cmap=cmap, **limits)
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
     fig.tight_layout()
     return fig
 
 
-def show_filters(weight: torch.Tensor, *, ncols: int | None = 16, scale: float = 0.8,
-                 title: str | None = None) -> Figure:
-    """The kernels of a convolution, weight: (c_out, c_in, k_h, k_w); only input channel 0 is shown."""
+def show_filters(weight: torch.Tensor, *, in_channel: int | None = 0, ncols: int | None = 16,
+                 scale: float = 0.8, title: str | None = None) -> Figure:
+    """The kernels of a convolution, weight: (c_out, c_in, k_h, k_w).
+
+    in_channel: which input channel's slice to show for every output channel; None shows the
+    whole c_out x c_in grid (one row per output channel). Red is positive, blue negative, white 0.
+    """
     weight = weight.detach().float().cpu()
     if weight.dim() != 4:
         raise ValueError(f"weight must be (c_out, c_in, k_h, k_w), got shape {tuple(weight.shape)}")
-    fig = show_images(weight[:, 0], ncols=ncols, scale=scale, normalize_each=True, cmap="RdBu_r")
+    c_out, c_in = weight.shape[:2]
+    if in_channel is None:
+        kernels, ncols = weight.reshape(c_out * c_in, *weight.shape[2:]), c_in
+        titles = [f"out {o}, in {i}" for o in range(c_out) for i in range(c_in)]
+    else:
+        if not 0 <= in_channel < c_in:
+            raise ValueError(f"in_channel {in_channel} does not exist; the weight has {c_in} input channels")
+        kernels, titles = weight[:, in_channel], None
+    fig = show_images(kernels, titles, ncols=ncols, scale=scale, symmetric=True, cmap="RdBu_r")
     if title:
         fig.suptitle(title)
         fig.tight_layout()

@@ -49,6 +49,15 @@ def checkpoint_path(name: str, profile: str | None = None) -> Path:
     return folder / f"{name}-{profile or active_profile()}.pt"
 
 
+def finished_run(path: str | Path) -> History | None:
+    """The History of a finished checkpoint at ``path``, or None if there is none (yet)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return History.from_dict(state["history"]) if state.get("finished") else None
+
+
 def init_xavier(module: nn.Module) -> None:
     """Xavier-uniform weights and zero biases for every Linear and Conv2d (use with net.apply)."""
     if isinstance(module, (nn.Linear, nn.Conv2d)):

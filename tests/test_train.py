@@ -126,8 +126,19 @@ def test_finished_checkpoint_skips_training_and_other_config_retrains(tmp_path, 
     for key, value in trained.state_dict().items():
         assert torch.equal(fresh.state_dict()[key], value)
 
+    assert cu.finished_run(path) == first
+
     fit(small_mlp(), train_iter, test_iter, epochs=2, lr=0.1, progress=False, checkpoint=path)
     assert "different configuration" in capsys.readouterr().out
+
+
+def test_finished_run_is_none_until_the_run_finishes(tmp_path):
+    path = tmp_path / "run.pt"
+    assert cu.finished_run(path) is None
+    train_iter, test_iter = toy_loaders()
+    fit(InterruptAfter(small_mlp(), n=len(train_iter) + 1), train_iter, test_iter, epochs=2, lr=0.5,
+        progress=False, checkpoint=path)
+    assert cu.finished_run(path) is None
 
 
 def test_history_round_trip():
