@@ -1,27 +1,85 @@
 # The course's entry points. Each target installs what it needs into .venv first.
 #   make lab     set up, then open JupyterLab on notebooks/ (localhost only, with a token)
-#   make test    set up, then run the unit tests and execute every notebook (nbval)
+#   make test    set up, then run the unit tests and execute every notebook (nbval), then build
+#                the slides and check every deck in headless Chromium
+#   make slides  build one reveal.js deck per notebook into slides/ (see slides/README.md)
 PYTHON ?= python3
+NPM    ?= npm
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+NPM_STAMP := slides/node_modules/.package-lock.json
 
-.PHONY: setup lab test clean
+.PHONY: setup lab test slides clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,slides]"
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# What the decks load (reveal.js, MathJax 2, require.js, jQuery), pinned by slides/package-lock.json.
+$(NPM_STAMP): slides/package.json slides/package-lock.json
+	cd slides && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
 
 # Jupyter's defaults are kept on purpose: it listens on localhost only and asks for its token.
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
+# Executes the notebooks under the active profile (COURSE_PROFILE; unset: full on a GPU, laptop
+# otherwise). make slides NOTEBOOKS="03_lenet 07" builds some decks; REUSE=1 keeps executed copies
+# in slides/build/ that are still current instead of running them again.
+slides: setup $(NPM_STAMP)
+	$(PY) slides/build.py $(NOTEBOOKS) $(if $(REUSE),--reuse)
+
+# The browser tests need built decks, so they run after the build (tests/browser/). Without npm
+# (a student's machine with only Python) the slides are skipped with a note; never in CI.
 test: setup
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --ignore=tests/browser
+	@if [ -n "$$CI" -a "$$CI" != false ] || command -v $(NPM) >/dev/null 2>&1; then \
+		$(MAKE) slides && $(PY) -m pytest tests/browser; \
+	else \
+		echo "make test: npm not found, so the slides were not built or browser-tested (slides/README.md)"; \
+	fi
+
+# Benchmarks against d2l 1.0.3 and a bare loop (benchmarks/README.md). Timings want a quiet machine.
+#   make bench                                 benchmarks 1-4, notebooks under smoke only
+#   make bench BENCH_PROFILES="smoke laptop"   also every notebook under laptop (~40 min on 2 cores)
+#   make bench BENCH="1 3" BENCH_FLAGS=--quick  some benchmarks, tiny counts (checks, not figures)
+#   make bench BENCH=4 BENCH_NOTEBOOKS="03_lenet 04_alexnet"   benchmark 4 on some notebooks
+BENCH          ?= 1 2 3 4
+BENCH_PROFILES ?= smoke
+BENCH_NOTEBOOKS ?=
+BENCH_FLAGS    ?=
+BENCH_STAMP    := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --no-deps d2l==1.0.3 pandas requests scipy
+	$(PY) -c "import d2l.torch"
+	touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: $(BENCH_STAMP)
+	@set -e; \
+	scratch=$$(mktemp -d -t course-bench-XXXXXX); \
+	export BENCH_SCRATCH="$$scratch" COURSE_CACHE_DIR="$$scratch/course_cache"; \
+	export COURSE_DATA_DIR="$${COURSE_DATA_DIR:-$(CURDIR)/../shared/data/fashion-mnist}"; \
+	for b in $(BENCH); do \
+	  case $$b in \
+	    1) $(PY) benchmarks/bench1_lenet_epoch.py $(BENCH_FLAGS);; \
+	    2) $(PY) benchmarks/bench2_input_pipeline.py $(BENCH_FLAGS);; \
+	    3) $(PY) benchmarks/bench3_architectures.py $(BENCH_FLAGS);; \
+	    4) $(PY) benchmarks/bench4_notebooks.py --profiles $(BENCH_PROFILES) \
+	         $(if $(BENCH_NOTEBOOKS),--notebooks $(BENCH_NOTEBOOKS)) $(BENCH_FLAGS);; \
+	    *) echo "BENCH: unknown benchmark $$b (choose from 1 2 3 4)"; exit 2;; \
+	  esac; \
+	done; \
+	$(PY) benchmarks/report.py; \
+	rm -rf "$$scratch"
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+	rm -rf slides/node_modules slides/assets slides/build slides/screenshots slides/*.slides.html slides/index.html

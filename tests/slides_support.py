@@ -1,0 +1,89 @@
+"""What the slide tests share: slides/build.py as a module, and a small notebook shaped like a lecture."""
+import importlib.util
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Without the background-networking flags Chromium's own connections (updates, sync) are refused
+# noisily on a machine with no network; --disable-gpu: no display, no GPU.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str):
+    """Skip a browser test for a missing prerequisite; in CI (CI=true) fail instead."""
+    if IN_CI:
+        pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs Chromium)", pytrace=False)
+    pytest.skip(reason)
+
+
+def find_chromium():
+    candidates = [os.environ.get("CHROMIUM", ""), "/usr/bin/chromium",
+                  shutil.which("chromium") or "", shutil.which("chromium-browser") or ""]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+def load_build():
+    """slides/build.py (slides/ is no package)."""
+    if "slides_build" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("slides_build", ROOT / "slides" / "build.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["slides_build"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["slides_build"]
+
+
+def _cell(cell, kind):
+    cell.metadata["slideshow"] = {"slide_type": kind}
+    return cell
+
+
+SAMPLE_NOTES = "Say why the running statistics matter at test time."
+
+
+def sample_notebook():
+    """Everything a deck can hold, executed in seconds: math, a plot, fragments, notes, skipped
+    cells, a subslide and a progress bar (a widget, which the decks leave out)."""
+    md, code = new_markdown_cell, new_code_cell
+    cells = [
+        _cell(md("# 99 · Sample deck\n\nA small notebook shaped like a lecture: math, a plot, "
+                 "fragments and speaker notes."), "slide"),
+        _cell(md("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+                 "(https://colab.research.google.com/github/cnn-course/cnn-lecture/blob/main/"
+                 "notebooks/99_sample.ipynb)"), "skip"),
+        _cell(code("import matplotlib.pyplot as plt\nimport numpy as np\nfrom tqdm.auto import tqdm"), "skip"),
+        _cell(md("## Batch normalization\n\n"
+                 "$$\\hat{x}_i = \\frac{x_i - \\mu_B}{\\sqrt{\\sigma_B^2 + \\epsilon}}, \\qquad "
+                 "y_i = \\gamma \\hat{x}_i + \\beta$$\n\n"
+                 "with the minibatch mean $\\mu_B = \\frac{1}{m}\\sum_{i=1}^m x_i$."), "slide"),
+        _cell(md("- it normalizes each channel over the minibatch"), "fragment"),
+        _cell(md("- then scales and shifts with learned $\\gamma$ and $\\beta$"), "fragment"),
+        _cell(md(SAMPLE_NOTES), "notes"),
+        _cell(code("x = np.linspace(0, 6, 100)\nplt.figure(figsize=(6, 3))\nplt.plot(x, np.sin(x))\n"
+                   "plt.title('a sine')\nplt.show()"), "subslide"),
+        _cell(code("for _ in tqdm(range(3), desc='training', leave=False):\n    pass\nprint('trained')"), "-"),
+        _cell(code("assert 1 + 1 == 2"), "skip"),
+        _cell(md("## Summary\n\nThat is all."), "slide"),
+        _cell(md("## Exercises\n\n1. One.\n2. Two.\n3. Three."), "subslide"),
+    ]
+    return new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+
+
+# What nbconvert makes of it: slides = title, batch norm, sine (subslide), summary, exercises.
+SAMPLE_EXPECTED = dict(slides=5, fragments=2, notes=1)
+
+
+def write_sample(folder: Path, name: str = "99_sample") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(sample_notebook(), path)
+    return path
