@@ -5,6 +5,7 @@ script can save it.
 """
 from __future__ import annotations
 
+import io
 import math
 from typing import Mapping, Sequence
 
@@ -150,7 +151,15 @@ class LivePlot:
         # A bare Figure, not pyplot's: the inline backend would otherwise show it a second time.
         self.fig = Figure(figsize=(9, 3.2))
         self.axes = self.fig.subplots(1, 2)
-        self.handle = display(self.fig, display_id=True)
+        self.handle = display(self._png(), display_id=True)
+
+    def _png(self):
+        # Sent as a PNG, so it shows even before the inline backend has drawn any pyplot figure.
+        from IPython.display import Image
+
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=80)
+        return Image(data=buffer.getvalue(), format="png")
 
     def redraw(self, history) -> None:
         for ax in self.axes:
@@ -158,7 +167,7 @@ class LivePlot:
         _draw_history(self.axes, history)
         _decorate(self.axes, self.epochs)
         self.fig.tight_layout()
-        self.handle.update(self.fig)
+        self.handle.update(self._png())
 
 
 def plot_activation_stats(stats, title: str | None = None) -> Figure:

@@ -175,7 +175,9 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
     seed:      seeds the initialization (None: leave the global generator alone).
     optimizer: "sgd" (lecture default, plain), "adam", "adamw", or a function params -> optimizer;
                momentum and weight_decay apply where the optimizer has them.
-    scheduler: None (constant lr), "onecycle" or "cosine" (stepped every batch).
+    scheduler: None (constant lr), "onecycle" or "cosine" (stepped every batch). Note that
+               "onecycle" is PyTorch's OneCycleLR with its defaults: it also cycles SGD's momentum
+               (Adam's beta1) between 0.95 and 0.85, whatever `momentum` says.
     amp, channels_last: bf16 autocast and channels-last memory layout; default on for CUDA only.
     updates_per_epoch: how often per epoch the device is synchronized to update the progress
                bar, the live plot and the divergence check (on a CPU the check runs every batch).
@@ -231,9 +233,10 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
             if sched is not None:
                 sched.load_state_dict(state["scheduler"])
             start_epoch = len(history.epoch)
-            if hasattr(train_iter, "epoch"):
-                train_iter.epoch = start_epoch  # the same shuffles as an uninterrupted run
             print(f"Resuming from {checkpoint} after epoch {start_epoch}.")
+    if hasattr(train_iter, "epoch"):
+        # Epoch e always sees the e-th shuffle: a re-run or a resumed run repeats the same batches.
+        train_iter.epoch = start_epoch
 
     live = None
     if plot:
