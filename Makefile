@@ -50,6 +50,7 @@ test: setup
 #   make bench BENCH_PROFILES="smoke laptop"   also every notebook under laptop (~40 min on 2 cores)
 #   make bench BENCH="1 3" BENCH_FLAGS=--quick  some benchmarks, tiny counts (checks, not figures)
 #   make bench BENCH=4 BENCH_NOTEBOOKS="03_lenet 04_alexnet"   benchmark 4 on some notebooks
+#   BENCH_KEEP=1 keeps the scratch folder (executed notebooks, caches) instead of deleting it
 BENCH          ?= 1 2 3 4
 BENCH_PROFILES ?= smoke
 BENCH_NOTEBOOKS ?=
@@ -78,7 +79,7 @@ bench: $(BENCH_STAMP)
 	  esac; \
 	done; \
 	$(PY) benchmarks/report.py; \
-	rm -rf "$$scratch"
+	if [ -n "$(BENCH_KEEP)" ]; then echo "kept the scratch folder $$scratch"; else rm -rf "$$scratch"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache
