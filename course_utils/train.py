@@ -213,7 +213,8 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
                   weight_decay=weight_decay, scheduler=scheduler, init=init, seed=seed,
                   steps_per_epoch=steps_per_epoch, batch_size=getattr(train_iter, "batch_size", None),
                   train_examples=getattr(train_iter, "num_examples", None),
-                  resize=getattr(train_iter, "resize", None), data_seed=getattr(train_iter, "seed", None))
+                  resize=getattr(train_iter, "resize", None), normalize=getattr(train_iter, "normalize", None),
+                  data_seed=getattr(train_iter, "seed", None))
     key = _config_key(config)
     if checkpoint is not None and Path(checkpoint).is_file():
         state = torch.load(checkpoint, map_location=device, weights_only=True)
@@ -225,6 +226,9 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
             history = History.from_dict(state["history"])
             if state["finished"]:
                 print(f"Loaded the finished run from {checkpoint}; skipping training (delete the file to retrain).")
+                if plot:
+                    from .plot import LivePlot
+                    LivePlot(epochs).redraw(history)  # the curves of the run that was loaded
                 if verbose:
                     print(history.summary())
                 net.eval()
