@@ -13,7 +13,7 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 # Lecture order. A notebook is listed here when it lands; all must exist.
-EXPECTED = ["01_channels", "02_pooling", "03_lenet", "08_batch_norm"]
+EXPECTED = ["01_channels", "02_pooling", "03_lenet", "04_alexnet", "05_vgg", "06_nin", "07_googlenet", "08_batch_norm", "09_resnet", "10_densenet", "11_comparison"]
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 # What fits on a projected slide at a readable font: lines of source per slide or subslide.
 MAX_SLIDE_LINES = 24
