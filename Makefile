@@ -38,6 +38,7 @@ slides: setup $(NPM_STAMP)
 # The browser tests need built decks, so they run after the build (tests/browser/). Without npm
 # (a student's machine with only Python) the slides are skipped with a note; never in CI.
 test: setup
+	@if [ -n "$$CI" -a "$$CI" != false ] || command -v $(NPM) >/dev/null 2>&1; then $(MAKE) $(NPM_STAMP); fi
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --ignore=tests/browser
 	@if [ -n "$$CI" -a "$$CI" != false ] || command -v $(NPM) >/dev/null 2>&1; then \
 		$(MAKE) slides && $(PY) -m pytest tests/browser; \
