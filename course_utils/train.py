@@ -255,8 +255,8 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
         bar = tqdm(total=epochs * steps_per_epoch, initial=start_epoch * steps_per_epoch,
                    desc="training", unit="batch", leave=False)
 
-    sync_every = 1 if device.type == "cpu" else max(1, steps_per_epoch // max(1, updates_per_epoch))
     update_every = max(1, steps_per_epoch // max(1, updates_per_epoch))
+    sync_every = 1 if device.type == "cpu" else update_every  # reading a CPU tensor costs no sync
     elapsed = history.wall_time[-1] if history.wall_time else 0.0
     epoch, batch = start_epoch, 0
     try:
