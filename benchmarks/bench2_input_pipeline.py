@@ -68,10 +68,7 @@ def main():
     info = common.machine_info(device)
     print(f"Benchmark 2: input pipeline on {info['device_name']} ({device}), batch {BATCH}, "
           f"{warmup} warm-up + {batches} timed batches, {repeats} repeats")
-    d2l = None
-    if "d2l" in args.impls:
-        d2l = common.import_d2l()
-        common.prepare_d2l_data()
+    d2l = common.d2l_baseline(args.impls)
 
     rows = []
     for size in args.sizes:

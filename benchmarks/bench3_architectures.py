@@ -118,10 +118,7 @@ def main():
     info = common.machine_info(device)
     print(f"Benchmark 3: architectures on {info['device_name']} ({device}); per model and "
           f"implementation {plan[0]} warm-up batches, then {plan[1]} timed windows of {plan[2]}")
-    d2l = None
-    if "d2l" in args.impls:
-        d2l = common.import_d2l()
-        common.prepare_d2l_data()
+    d2l = common.d2l_baseline(args.impls)
 
     rows = []
     for m, name in enumerate(args.models):

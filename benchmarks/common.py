@@ -284,6 +284,15 @@ def prepare_d2l_data() -> Path:
     return root
 
 
+def d2l_baseline(impls):
+    """d2l, imported and with its data in place, when "d2l" is among the implementations; else None."""
+    if "d2l" not in impls:
+        return None
+    d2l = import_d2l()
+    prepare_d2l_data()
+    return d2l
+
+
 @contextlib.contextmanager
 def quiet():
     """Capture stdout and stderr; yields the buffer.

@@ -11,6 +11,8 @@ Where the four official files come from, in order:
 3. a download from the public mirrors into that cache.
 
 Every file is checked against its official MD5; a file that fails is reported and not used.
+A verified file is decompressed once and its pixels kept in the cache as ``.npy`` (what
+torchvision does with its raw files), so later runs start in milliseconds.
 """
 from __future__ import annotations
 
@@ -149,11 +151,44 @@ def _read_idx(path: Path, magic: int, header: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header)
 
 
+def _decoded(path: Path, magic: int, header: int, cache: Path | None) -> np.ndarray:
+    """The bytes after the IDX header of a verified ``.gz`` file, as a writable uint8 array.
+
+    Decompressing the 26 MB of training images takes about a third of a second, as long as
+    a whole LeNet batch step dozens of times over; the result is kept in ``cache/decoded/``
+    under the file's official MD5, so a changed or replaced file can never be served from it.
+    A cache that cannot be written is only a missed speed-up.
+    """
+    md5 = FASHION_MNIST_FILES.get(path.name)
+    kept = cache / "decoded" / f"{path.name.removesuffix('.gz')}.{md5}.npy" if cache and md5 else None
+    if kept is not None and kept.is_file():
+        try:
+            array = np.load(kept)
+            if array.dtype == np.uint8 and array.ndim == 1:
+                return array
+        except (OSError, ValueError):  # truncated or not ours: decode again below
+            pass
+    array = _read_idx(path, magic, header).copy()  # frombuffer is read-only; torch wants writable
+    if kept is not None:
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_name(kept.name + ".part")
+            with open(partial, "wb") as f:
+                np.save(f, array)
+            partial.replace(kept)  # never leave a half-written file under the real name
+        except OSError:
+            pass
+    return array
+
+
 @lru_cache(maxsize=2)
-def _load_split(images: Path, labels: Path) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decompress one split once per process: X uint8 (n, 1, 28, 28), y int64 (n,)."""
-    X = torch.from_numpy(_read_idx(images, 2051, 16).copy()).reshape(-1, 1, 28, 28)
-    y = torch.from_numpy(_read_idx(labels, 2049, 8).astype(np.int64))
+def _load_split(images: Path, labels: Path, cache: Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split, once per process: X uint8 (n, 1, 28, 28), y int64 (n,)."""
+    pixels = _decoded(images, 2051, 16, cache)
+    if pixels.size % (28 * 28):
+        raise ValueError(f"{images} holds {pixels.size} pixels, not a whole number of 28x28 images")
+    X = torch.from_numpy(pixels).reshape(-1, 1, 28, 28)
+    y = torch.from_numpy(_decoded(labels, 2049, 8, cache).astype(np.int64))
     if len(X) != len(y):
         raise ValueError(f"{images} has {len(X)} images but {labels} has {len(y)} labels")
     return X, y
@@ -191,11 +226,13 @@ class DeviceLoader:
 
     def transform(self, X: torch.Tensor) -> torch.Tensor:
         """uint8 (batch, 1, 28, 28) -> float32 (batch, 1, H, W), the whole batch at once."""
-        X = X.float().div_(255)
+        X = X.to(torch.float32, copy=True).div_(255)  # a copy even if X was float: never edit the data
+        if self.normalize:
+            # Before resizing: bilinear weights sum to one, so the result is the same, and
+            # 28x28 is up to 64 times fewer pixels to touch than 224x224.
+            X = X.sub_(MEAN).div_(STD)
         if self.resize is not None and tuple(X.shape[-2:]) != tuple(self.resize):
             X = F.interpolate(X, size=self.resize, mode="bilinear", align_corners=False)
-        if self.normalize:
-            X = (X - MEAN) / STD
         return X
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -247,8 +284,9 @@ def load_fashion_mnist(batch_size: int, resize: int | tuple[int, int] | None = N
 
     device = default_device(device)
     files = find_fashion_mnist(root, download=download)
-    X_train, y_train = _load_split(files["train-images-idx3-ubyte.gz"], files["train-labels-idx1-ubyte.gz"])
-    X_test, y_test = _load_split(files["t10k-images-idx3-ubyte.gz"], files["t10k-labels-idx1-ubyte.gz"])
+    cache = Path(root).expanduser() if root is not None else default_cache_dir()
+    X_train, y_train = _load_split(files["train-images-idx3-ubyte.gz"], files["train-labels-idx1-ubyte.gz"], cache)
+    X_test, y_test = _load_split(files["t10k-images-idx3-ubyte.gz"], files["t10k-labels-idx1-ubyte.gz"], cache)
     X_train, y_train = _subset(X_train, y_train, train_subset, seed)
     X_test, y_test = _subset(X_test, y_test, test_subset, seed + 1)
     common = dict(resize=resize, normalize=normalize, seed=seed)

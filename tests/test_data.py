@@ -114,6 +114,53 @@ def test_resize_subset_and_normalize():
     torch.testing.assert_close(one[0], batch[0])
 
 
+def test_normalizing_before_resizing_matches_the_textbook_order():
+    images = torch.randint(0, 256, (8, 1, 28, 28), dtype=torch.uint8)
+    X = DeviceLoader(images, torch.zeros(8, dtype=torch.int64), 8, resize=96, normalize=True).transform(images)
+    resized = torch.nn.functional.interpolate(images.float() / 255, size=(96, 96), mode="bilinear",
+                                              align_corners=False)
+    torch.testing.assert_close(X, (resized - data.MEAN) / data.STD)
+
+
+def test_transform_never_edits_the_data_it_is_given():
+    images = torch.rand(4, 1, 28, 28)  # already float: a float() without a copy would be edited in place
+    before = images.clone()
+    DeviceLoader(images, torch.zeros(4, dtype=torch.int64), 4, normalize=True).transform(images)
+    assert torch.equal(images, before)
+
+
+def test_decoded_pixels_are_cached_under_the_md5_and_rebuilt_when_damaged(official_dir, tmp_path):
+    name = "t10k-images-idx3-ubyte.gz"
+    direct = data._read_idx(official_dir / name, 2051, 16)
+    cache = tmp_path / "cache"
+    first = data._decoded(official_dir / name, 2051, 16, cache)
+    kept = cache / "decoded" / f"t10k-images-idx3-ubyte.{data.FASHION_MNIST_FILES[name]}.npy"
+    assert kept.is_file() and first.flags.writeable
+    assert (first == direct).all() and len(first) == 10_000 * 28 * 28
+    assert (data._decoded(official_dir / name, 2051, 16, cache) == direct).all()  # read back
+    kept.write_bytes(kept.read_bytes()[:1000])  # a truncated cache file, e.g. a full disk
+    assert (data._decoded(official_dir / name, 2051, 16, cache) == direct).all()
+    assert kept.stat().st_size > 1000  # written again, whole
+    assert not list(kept.parent.glob("*.part"))
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(official_dir, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    pixels = data._decoded(official_dir / "t10k-labels-idx1-ubyte.gz", 2049, 8, blocked)
+    assert len(pixels) == 10_000 and pixels.max() == 9
+
+
+def test_loader_reads_the_decoded_cache(official_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    data._load_split.cache_clear()
+    _, test_iter = load_fashion_mnist(100)
+    assert len(list((tmp_path / "fashion-mnist" / "decoded").glob("*.npy"))) == 4
+    data._load_split.cache_clear()
+    _, again = load_fashion_mnist(100)  # from the .npy files this time
+    assert torch.equal(again.images, test_iter.images) and torch.equal(again.labels, test_iter.labels)
+
+
 def test_shuffling_is_a_permutation_reproducible_and_new_each_epoch():
     images = torch.arange(100, dtype=torch.uint8).reshape(100, 1, 1, 1).expand(100, 1, 28, 28).contiguous()
     labels = torch.arange(100)
