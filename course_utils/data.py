@@ -194,6 +194,30 @@ def _load_split(images: Path, labels: Path, cache: Path | None = None) -> tuple[
     return X, y
 
 
+@lru_cache(maxsize=8)
+def _resize_matrix(n_in: int, n_out: int) -> torch.Tensor:
+    """Bilinear resizing along one axis as a matrix (n_out, n_in): row i weights output pixel i.
+
+    Made by F.interpolate itself from the identity, so it holds exactly its weights.
+    """
+    eye = torch.eye(n_in).reshape(n_in, 1, n_in, 1)  # n_in one-pixel "images", one column each
+    columns = F.interpolate(eye, size=(n_out, 1), mode="bilinear", align_corners=False)
+    return columns.reshape(n_in, n_out).T.contiguous()
+
+
+def _bilinear_by_matmul(X: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """F.interpolate(X, size, mode="bilinear", align_corners=False), as two matrix products.
+
+    X: (batch, channels, h, w) float -> (batch, channels, H, W). Bilinear resizing acts on each
+    axis separately and linearly: Y = R_h X R_w^T. On a CPU the matrix library does this about
+    a quarter faster than interpolate's per-pixel loop for Fashion-MNIST at 224x224.
+    """
+    (b, c, h, w), (H, W) = X.shape, size
+    R_h, R_w = _resize_matrix(h, H).to(X.dtype), _resize_matrix(w, W).to(X.dtype)
+    rows = X.reshape(-1, w) @ R_w.T                       # (batch * channels * h, W)
+    return torch.matmul(R_h, rows.reshape(b * c, h, W)).reshape(b, c, H, W)
+
+
 class DeviceLoader:
     """Minibatches from a uint8 image tensor that already lives on the device.
 
@@ -232,7 +256,10 @@ class DeviceLoader:
             # 28x28 is up to 64 times fewer pixels to touch than 224x224.
             X = X.sub_(MEAN).div_(STD)
         if self.resize is not None and tuple(X.shape[-2:]) != tuple(self.resize):
-            X = F.interpolate(X, size=self.resize, mode="bilinear", align_corners=False)
+            if X.device.type == "cpu":
+                X = _bilinear_by_matmul(X, self.resize)
+            else:
+                X = F.interpolate(X, size=self.resize, mode="bilinear", align_corners=False)
         return X
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -122,6 +122,13 @@ def test_normalizing_before_resizing_matches_the_textbook_order():
     torch.testing.assert_close(X, (resized - data.MEAN) / data.STD)
 
 
+@pytest.mark.parametrize("size", [(224, 224), (96, 96), (32, 32), (16, 40), (7, 7)])
+def test_resizing_by_matrix_products_equals_interpolate(size):
+    X = torch.rand(5, 3, 28, 28)  # several channels too: each is resized on its own
+    expected = torch.nn.functional.interpolate(X, size=size, mode="bilinear", align_corners=False)
+    torch.testing.assert_close(data._bilinear_by_matmul(X, size), expected)
+
+
 def test_transform_never_edits_the_data_it_is_given():
     images = torch.rand(4, 1, 28, 28)  # already float: a float() without a copy would be edited in place
     before = images.clone()
