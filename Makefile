@@ -48,7 +48,7 @@ test: setup
 
 # Benchmarks against d2l 1.0.3 and a bare loop (benchmarks/README.md). Timings want a quiet machine.
 #   make bench                                 benchmarks 1-4, notebooks under smoke only
-#   make bench BENCH_PROFILES="smoke laptop"   also every notebook under laptop (~40 min on 2 cores)
+#   make bench BENCH_PROFILES="smoke laptop"   also every notebook under laptop (~10 min on 2 cores)
 #   make bench BENCH="1 3" BENCH_FLAGS=--quick  some benchmarks, tiny counts (checks, not figures)
 #   make bench BENCH=4 BENCH_NOTEBOOKS="03_lenet 04_alexnet"   benchmark 4 on some notebooks
 #   BENCH_KEEP=1 keeps the scratch folder (executed notebooks, caches) instead of deleting it
