@@ -56,8 +56,9 @@ def cache_root() -> Path:
     return Path(os.environ.get("COURSE_CACHE_DIR", Path.home() / ".cache" / "course_utils")).expanduser()
 
 
-def default_cache_dir() -> Path:
-    return cache_root() / "fashion-mnist"
+def _data_cache(root: str | Path | None = None) -> Path:
+    """The folder for downloads and decoded pixels: ``root`` if given, else under cache_root()."""
+    return Path(root).expanduser() if root is not None else cache_root() / "fashion-mnist"
 
 
 def md5sum(path: str | Path) -> str:
@@ -117,7 +118,7 @@ def find_fashion_mnist(root: str | Path | None = None, *, download: bool = True,
     Looks in ``$COURSE_DATA_DIR``, then the cache ``root``, then downloads into ``root``.
     Raises DataNotFoundError naming every file and place it tried, and what to do.
     """
-    cache = Path(root).expanduser() if root is not None else default_cache_dir()
+    cache = _data_cache(root)
     mirrors = MIRRORS if mirrors is None else mirrors
     data_dir = os.environ.get("COURSE_DATA_DIR")
     found, report = {}, []
@@ -311,7 +312,7 @@ def load_fashion_mnist(batch_size: int, resize: int | tuple[int, int] | None = N
 
     device = default_device(device)
     files = find_fashion_mnist(root, download=download)
-    cache = Path(root).expanduser() if root is not None else default_cache_dir()
+    cache = _data_cache(root)
     X_train, y_train = _load_split(files["train-images-idx3-ubyte.gz"], files["train-labels-idx1-ubyte.gz"], cache)
     X_test, y_test = _load_split(files["t10k-images-idx3-ubyte.gz"], files["t10k-labels-idx1-ubyte.gz"], cache)
     X_train, y_train = _subset(X_train, y_train, train_subset, seed)
