@@ -10,6 +10,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NPM_STAMP := slides/node_modules/.package-lock.json
 
+# An offline copy of Fashion-MNIST beside the checkout (as in CI) serves every target that reads
+# the data (tests, notebooks, slides), as tests/conftest.py does for pytest alone; an explicit
+# COURSE_DATA_DIR wins. Without either, course_utils downloads the files into its cache.
+SHARED_DATA := $(abspath ../shared/data/fashion-mnist)
+ifneq ($(wildcard $(SHARED_DATA)),)
+export COURSE_DATA_DIR ?= $(SHARED_DATA)
+endif
+
 .PHONY: setup lab test slides clean
 
 $(STAMP): pyproject.toml
