@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import torch
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # matplotlib is imported where a picture is drawn: `import course_utils` stays fast
+    from matplotlib.figure import Figure
+
+
+def _plt():
+    """matplotlib.pyplot, imported on first use (it costs about half a second)."""
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _grid(n: int, ncols: int | None) -> tuple[int, int]:
@@ -40,7 +48,7 @@ def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, *, nc
     if titles is not None and len(titles) != n:
         raise ValueError(f"{n} images but {len(titles)} titles")
     nrows, ncols = _grid(n, ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * scale, nrows * scale), squeeze=False)
+    fig, axes = _plt().subplots(nrows, ncols, figsize=(ncols * scale, nrows * scale), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
@@ -120,7 +128,7 @@ def _decorate(axes, epochs: int | None = None) -> None:
 
 def plot_history(history, title: str | None = None) -> Figure:
     """Training loss (left) and train/test accuracy (right) of one History."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, axes = _plt().subplots(1, 2, figsize=(9, 3.2))
     _draw_history(axes, history)
     _decorate(axes)
     if title:
@@ -131,7 +139,7 @@ def plot_history(history, title: str | None = None) -> Figure:
 
 def compare_histories(histories: Mapping[str, object], title: str | None = None) -> Figure:
     """Several runs on one pair of axes, e.g. {"sigmoid + avg pool": h1, "ReLU + max pool": h2}."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, axes = _plt().subplots(1, 2, figsize=(10, 3.5))
     for (name, history), style in zip(histories.items(), ["-", "--", ":", "-."] * 4):
         _draw_history(axes, history, label=f"{name}: ", style=style)
     _decorate(axes)
@@ -146,6 +154,7 @@ class LivePlot:
 
     def __init__(self, epochs: int):
         from IPython.display import display
+        from matplotlib.figure import Figure
 
         self.epochs = epochs
         # A bare Figure, not pyplot's: the inline backend would otherwise show it a second time.
@@ -172,7 +181,7 @@ class LivePlot:
 
 def plot_activation_stats(stats, title: str | None = None) -> Figure:
     """Mean (left) and standard deviation (right) of each recorded layer over training steps."""
-    fig, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, (ax_mean, ax_std) = _plt().subplots(1, 2, figsize=(10, 3.2))
     means, stds = stats.means, stats.stds
     for i, name in enumerate(stats.names):
         ax_mean.plot(means[:, i].numpy(), label=name)
