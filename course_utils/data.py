@@ -30,6 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .runtime import data_cache, default_device
+
 FASHION_MNIST_FILES = {  # name -> official MD5
     "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
     "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
@@ -49,16 +51,6 @@ MEAN, STD = 0.2860, 0.3530
 
 class DataNotFoundError(FileNotFoundError):
     """No usable copy of a Fashion-MNIST file could be found or downloaded."""
-
-
-def cache_root() -> Path:
-    """Where the course keeps downloads and checkpoints: $COURSE_CACHE_DIR or ~/.cache/course_utils."""
-    return Path(os.environ.get("COURSE_CACHE_DIR", Path.home() / ".cache" / "course_utils")).expanduser()
-
-
-def _data_cache(root: str | Path | None = None) -> Path:
-    """The folder for downloads and decoded pixels: ``root`` if given, else under cache_root()."""
-    return Path(root).expanduser() if root is not None else cache_root() / "fashion-mnist"
 
 
 def md5sum(path: str | Path) -> str:
@@ -118,7 +110,7 @@ def find_fashion_mnist(root: str | Path | None = None, *, download: bool = True,
     Looks in ``$COURSE_DATA_DIR``, then the cache ``root``, then downloads into ``root``.
     Raises DataNotFoundError naming every file and place it tried, and what to do.
     """
-    cache = _data_cache(root)
+    cache = data_cache(root)
     mirrors = MIRRORS if mirrors is None else mirrors
     data_dir = os.environ.get("COURSE_DATA_DIR")
     found, report = {}, []
@@ -308,11 +300,9 @@ def load_fashion_mnist(batch_size: int, resize: int | tuple[int, int] | None = N
     normalize:    subtract the training mean and divide by its std (otherwise pixels are in [0, 1]).
     seed:         fixes the subsets and the shuffling order of every epoch.
     """
-    from .train import default_device
-
     device = default_device(device)
     files = find_fashion_mnist(root, download=download)
-    cache = _data_cache(root)
+    cache = data_cache(root)
     X_train, y_train = _load_split(files["train-images-idx3-ubyte.gz"], files["train-labels-idx1-ubyte.gz"], cache)
     X_test, y_test = _load_split(files["t10k-images-idx3-ubyte.gz"], files["t10k-labels-idx1-ubyte.gz"], cache)
     X_train, y_train = _subset(X_train, y_train, train_subset, seed)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,18 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def default_device(device: str | torch.device | None = None) -> torch.device:
-    """The device to train on: ``device`` or ``$COURSE_DEVICE`` if given, else CUDA, MPS, CPU."""
-    device = device or os.environ.get("COURSE_DEVICE")
-    if device:
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+from .runtime import checkpoint_dir, default_device
 
 
 def checkpoint_path(name: str, profile: str | None = None) -> Path:
@@ -42,11 +30,9 @@ def checkpoint_path(name: str, profile: str | None = None) -> Path:
     Notebooks that train the same model with the same settings (for example the comparison
     notebook) find each other's finished runs here. ``$COURSE_CHECKPOINT_DIR`` moves the folder.
     """
-    from .data import cache_root
     from .profile import active_profile
 
-    folder = Path(os.environ.get("COURSE_CHECKPOINT_DIR", cache_root() / "checkpoints")).expanduser()
-    return folder / f"{name}-{profile or active_profile()}.pt"
+    return checkpoint_dir() / f"{name}-{profile or active_profile()}.pt"
 
 
 def finished_run(path: str | Path) -> History | None:
@@ -269,7 +255,9 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
             count = 0
             for batch, (X, y) in enumerate(train_iter):
                 X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                if channels_last:
+                if channels_last and X.dim() == 4:
+                    # Only images (batch, channels, height, width) have a channels-last layout;
+                    # a linear model's (batch, features) input is left as it is.
                     X = X.contiguous(memory_format=torch.channels_last)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                     y_hat = net(X)
