@@ -271,6 +271,12 @@ def batch_norm(
     channel over batch, height and width for 4-D ``X``. Like PyTorch, ``Y``
     uses the biased batch variance but the running variance is updated with
     the unbiased one.
+
+    Precision, as in ``nn.BatchNorm2d``: a half-precision ``X`` (bf16 or fp16,
+    e.g. a conv's output under ``torch.autocast``) is normalised in fp32, since
+    a mean and variance summed over thousands of values lose too much in 8
+    mantissa bits, and ``Y`` comes back in ``X``'s dtype. The running
+    statistics keep their own dtype.
     """
     name = "batch_norm"
     if X.dim() == 2:
@@ -293,6 +299,9 @@ def batch_norm(
             got = f"{t.shape[0]}" if t.dim() == 1 else f"shape {tuple(t.shape)}"
             raise ValueError(f"{name}: X has {num_channels} {what} but {arg} has {got}")
 
+    # At least fp32 (fp64 stays fp64): bf16 or fp16 statistics would be too coarse.
+    compute_dtype = torch.promote_types(X.dtype, torch.float32)
+    X_c = X.to(compute_dtype)
     if training:
         n = X.numel() // num_channels  # values per channel
         if n < 2:
@@ -301,20 +310,22 @@ def batch_norm(
                 f"{name}: need more than 1 value per channel in training mode, "
                 f"got X of shape {tuple(X.shape)}"
             )
-        mean = X.mean(dim=dims)
-        var = X.var(dim=dims, correction=0)  # biased: divide by n
+        mean = X_c.mean(dim=dims)
+        var = X_c.var(dim=dims, correction=0)  # biased: divide by n
         with torch.no_grad():
             # Running statistics are bookkeeping for prediction, not part of
             # the model we differentiate.
             new_moving_mean = (1 - momentum) * moving_mean + momentum * mean
             new_moving_var = (1 - momentum) * moving_var + momentum * var * (n / (n - 1))
+            new_moving_mean = new_moving_mean.to(moving_mean.dtype)
+            new_moving_var = new_moving_var.to(moving_var.dtype)
     else:
-        mean, var = moving_mean, moving_var
+        mean, var = moving_mean.to(compute_dtype), moving_var.to(compute_dtype)
         new_moving_mean, new_moving_var = moving_mean, moving_var
 
-    X_hat = (X - mean.reshape(stat_shape)) / torch.sqrt(var.reshape(stat_shape) + eps)
+    X_hat = (X_c - mean.reshape(stat_shape)) / torch.sqrt(var.reshape(stat_shape) + eps)
     Y = gamma.reshape(stat_shape) * X_hat + beta.reshape(stat_shape)
-    return Y, new_moving_mean, new_moving_var
+    return Y.to(X.dtype), new_moving_mean, new_moving_var
 
 
 class BatchNorm(nn.Module):

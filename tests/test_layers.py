@@ -513,3 +513,81 @@ def test_batch_norm_module_rejects_wrong_input_dims(num_dims, X, match):
 def test_batch_norm_module_channel_mismatch():
     with pytest.raises(ValueError, match=r"batch_norm: X has 4 channels but gamma has 3"):
         BatchNorm(3, 4)(randn(2, 4, 3, 3))
+
+
+# -----------------------------------------------------------------------------
+# batch norm under mixed precision (what fit does on a GPU: bf16 autocast)
+
+
+def _paired_bn(c: int, num_dims: int) -> tuple[BatchNorm, nn.Module]:
+    """Our layer and PyTorch's, with the same non-trivial scale and shift."""
+    ours, ref = BatchNorm(c, num_dims), _torch_bn((1, c) + (1,) * (num_dims - 2), 1e-5, 0.1)
+    with torch.no_grad():
+        for p in (ours.gamma, ref.weight):
+            p.copy_(randn(c, seed=100))
+        for p in (ours.beta, ref.bias):
+            p.copy_(randn(c, seed=101))
+    return ours, ref
+
+
+@pytest.mark.parametrize("shape", [(64, 6), (8, 4, 12, 12)])
+def test_batch_norm_under_autocast_matches_torch(shape):
+    """bf16 in, bf16 out like nn.BatchNorm1d/2d; the statistics are taken in fp32.
+
+    The input sits far from zero with a small spread (100 + 0.1 noise): bf16 has 8 bits of
+    mantissa, so a mean rounded to bf16 (steps of 0.5 near 100) would be off by several
+    standard deviations, and the output would show it.
+    """
+    c = shape[1]
+    ours, ref = _paired_bn(c, len(shape))
+    for step in range(BN_STEPS):
+        X = (100 + 0.1 * randn(*shape, seed=110 + step)).to(torch.bfloat16).requires_grad_()
+        X_ref = X.detach().clone().requires_grad_()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            Y, Y_ref = ours(X), ref(X_ref)
+        assert Y.dtype == Y_ref.dtype == torch.bfloat16
+        # One bf16 rounding of values of size ~1: a relative error of 2**-8.
+        close(Y.float(), Y_ref.float(), atol=2e-2, rtol=1e-2)
+        assert ours.moving_mean.dtype == ours.moving_var.dtype == torch.float32
+        close(ours.moving_mean, ref.running_mean)
+        close(ours.moving_var, ref.running_var, atol=1e-5, rtol=1e-4)
+
+        weights = randn(*shape, seed=120 + step)
+        (Y.float() * weights).sum().backward()
+        (Y_ref.float() * weights).sum().backward()
+        assert X.grad.dtype == torch.bfloat16 and ours.gamma.grad.dtype == torch.float32
+        close(ours.gamma.grad, ref.weight.grad, atol=5e-2, rtol=2e-2)
+        close(ours.beta.grad, ref.bias.grad, atol=5e-2, rtol=2e-2)
+        ours.zero_grad()
+        ref.zero_grad()
+
+    ours.eval()
+    ref.eval()
+    X = (100 + 0.1 * randn(*shape, seed=130)).to(torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        Y, Y_ref = ours(X), ref(X)
+    assert Y.dtype == Y_ref.dtype == torch.bfloat16
+    close(Y.float(), Y_ref.float(), atol=2e-2, rtol=1e-2)
+
+
+def test_batch_norm_after_a_conv_under_autocast_has_torchs_dtype():
+    """fp32 images -> conv (bf16 under autocast) -> batch norm: the same dtype and values as torch's."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(1, 4, 3)
+    ours, ref = _paired_bn(4, 4)
+    X = randn(8, 1, 10, 10, seed=140)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        Y, Y_ref = ours(conv(X)), ref(conv(X))
+    assert Y.dtype == Y_ref.dtype == torch.bfloat16
+    close(Y.float(), Y_ref.float(), atol=2e-2, rtol=1e-2)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_batch_norm_keeps_full_precision_inputs(dtype):
+    """Without autocast nothing changes: fp32 stays fp32 and fp64 is not rounded to fp32."""
+    X = randn(6, 3, seed=150).to(dtype)
+    Y, mean, var = batch_norm(X, torch.ones(3, dtype=dtype), torch.zeros(3, dtype=dtype),
+                              torch.zeros(3, dtype=dtype), torch.ones(3, dtype=dtype))
+    assert Y.dtype == mean.dtype == var.dtype == dtype
+    expected = (X - X.mean(0)) / torch.sqrt(X.var(0, correction=0) + 1e-5)
+    torch.testing.assert_close(Y, expected, atol=1e-12 if dtype == torch.float64 else 1e-6, rtol=0)

@@ -141,6 +141,67 @@ def test_finished_run_is_none_until_the_run_finishes(tmp_path):
     assert cu.finished_run(path) is None
 
 
+def test_linear_model_on_feature_vectors_with_the_cuda_settings():
+    """A linear baseline fed (batch, features) under amp and channels-last (fit's CUDA defaults).
+
+    Only 4-D image batches have a channels-last layout; making a 2-D (or 3-D) batch
+    channels-last raised "required rank 4 tensor to use channels_last format" (issue 10).
+    """
+    g = torch.Generator().manual_seed(0)
+    for shape in [(96, 20), (96, 5, 4)]:
+        X, y = torch.randn(*shape, generator=g), torch.randint(0, 3, (96,), generator=g)
+        batches = list(zip(X.split(32), y.split(32)))
+        net = nn.Sequential(nn.Flatten(), nn.Linear(20, 3))
+        history = fit(net, batches, batches, epochs=2, lr=0.1, amp=True, channels_last=True,
+                      progress=False, verbose=False)
+        assert history.epoch == [1, 2] and all(torch.isfinite(torch.tensor(history.train_loss)))
+
+
+# Every builder of course_utils at a small width and input size: (name, builder, input side).
+SMALL_BUILDERS = [
+    ("lenet", lambda: cu.lenet(), 28),
+    ("lenet_bn", lambda: cu.lenet_bn(), 28),
+    ("lenet_bn with the from-scratch BatchNorm", lambda: cu.lenet_bn(cu.BatchNorm), 28),
+    ("alexnet", lambda: cu.alexnet(input_size=67, width=0.1), 67),
+    ("vgg", lambda: cu.vgg(((1, 4), (1, 8)), input_size=32, fc_width=16), 32),
+    ("vgg11", lambda: cu.vgg11(ratio=16, input_size=32, fc_width=32), 32),
+    ("nin", lambda: cu.nin(width=0.1), 67),
+    ("googlenet", lambda: cu.googlenet(width=0.1), 32),
+    ("resnet18", lambda: cu.resnet18(width=0.1), 32),
+    ("densenet", lambda: cu.densenet(growth_rate=4, arch=(1, 1, 1, 1), width=0.1), 32),
+    ("cifar_net residual", lambda: cu.cifar_net(8, True, widths=(4, 8, 8)), 28),
+    ("cifar_net plain", lambda: cu.cifar_net(8, False, widths=(4, 8, 8)), 28),
+]
+
+
+def test_every_builder_is_in_the_cuda_path_test():
+    """A new builder in course_utils.models must be added to SMALL_BUILDERS."""
+    from course_utils import models
+    builders = {name for name in models.__all__ if name.islower() and name not in
+                {"vgg_block", "nin_block", "conv_block", "transition_block",
+                 "count_params", "count_layers", "flops", "summary"}}
+    assert builders <= {name.split()[0] for name, _, _ in SMALL_BUILDERS}
+
+
+@pytest.mark.parametrize("name, build, side", SMALL_BUILDERS, ids=[b[0] for b in SMALL_BUILDERS])
+def test_every_builder_trains_with_the_cuda_code_paths(name, build, side):
+    """fit(amp=True, channels_last=True), what a GPU runs, here with bf16 autocast on the CPU."""
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (16, 1, 28, 28), generator=g, dtype=torch.uint8)
+    labels = torch.randint(0, 10, (16,), generator=g)
+    train_iter = DeviceLoader(images, labels, 8, shuffle=True, resize=side)  # two batches
+    net = build()
+    history = fit(net, train_iter, DeviceLoader(images, labels, 8, resize=side), epochs=1, lr=0.01,
+                  device="cpu", amp=True, channels_last=True, progress=False, verbose=False)
+    assert history.epoch == [1] and 0 <= history.test_acc[0] <= 1
+    assert torch.isfinite(torch.tensor(history.train_loss[0]))
+    for module in net.modules():
+        if isinstance(module, nn.Conv2d):  # the model really runs channels-last
+            assert module.weight.is_contiguous(memory_format=torch.channels_last)
+    # Autocast computes in bf16 but the weights and batch statistics stay fp32.
+    assert all(t.dtype == torch.float32 for t in net.state_dict().values() if t.is_floating_point())
+
+
 def test_history_round_trip():
     history = History(epoch=[1], train_loss=[0.5], train_acc=[0.8], test_acc=[0.7],
                       examples_per_sec=[100.0], wall_time=[1.0], curve=[[1.0, 0.5, 0.8]], device="cpu")
