@@ -36,12 +36,89 @@ def checkpoint_path(name: str, profile: str | None = None) -> Path:
 
 
 def finished_run(path: str | Path) -> History | None:
-    """The History of a finished checkpoint at ``path``, or None if there is none (yet)."""
+    """The History of a finished checkpoint at ``path``, or None if there is none (yet).
+
+    A file that cannot be read as a checkpoint of ``fit`` counts as none: it says so and why,
+    and ``fit`` with the same path moves it aside and trains again.
+    """
     path = Path(path)
     if not path.is_file():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    return History.from_dict(state["history"]) if state.get("finished") else None
+    try:
+        state = _load_checkpoint(path, "cpu")
+    except _UnreadableCheckpoint as error:
+        print(f"Could not read the checkpoint {path}: {error.reason}. "
+              "fit() with this checkpoint will move it aside and train again.")
+        return None
+    return History.from_dict(state["history"]) if state["finished"] else None
+
+
+class _UnreadableCheckpoint(Exception):
+    """A checkpoint file that fit cannot use; ``reason`` says why, in words for a student."""
+
+    def __init__(self, path: str | Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = Path(path), reason
+
+
+# What _save_checkpoint writes; a file without one of these was not written by this version.
+_CHECKPOINT_KEYS = ("key", "config", "finished", "model", "optimizer", "scheduler", "history")
+
+
+def _load_failure(error: Exception) -> str:
+    """Why torch.load failed, without PyTorch's advice to load untrusted pickles."""
+    message = str(error)
+    if "Weights only load failed" in message:
+        return ("it holds Python objects besides tensors and numbers, which torch.load refuses to run "
+                "for safety (fit never writes such a file: it may be a whole model saved with "
+                "torch.save(net), or a file from elsewhere)")
+    if isinstance(error, EOFError) or "central directory" in message or "zip archive" in message:
+        return "it is truncated or corrupt (a copy or a save that did not finish?)"
+    first_line = message.strip().splitlines()[0][:200] if message.strip() else ""
+    return f"it is not a PyTorch file ({type(error).__name__}{': ' + first_line if first_line else ''})"
+
+
+def _load_checkpoint(path: str | Path, map_location) -> dict:
+    """The checkpoint at ``path`` as fit wrote it; raises _UnreadableCheckpoint if it is not one."""
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # any failure to unpickle: truncated, garbage, refused objects
+        raise _UnreadableCheckpoint(path, _load_failure(error)) from None
+    if not isinstance(state, dict):
+        raise _UnreadableCheckpoint(path, f"it holds a {type(state).__name__}, not a checkpoint written by fit")
+    missing = [k for k in _CHECKPOINT_KEYS if k not in state]
+    if missing:
+        raise _UnreadableCheckpoint(path, f"it lacks {', '.join(missing)}: it was written by another "
+                                         "version of course_utils, or not by fit")
+    try:
+        History.from_dict(state["history"])
+    except (TypeError, ValueError) as error:
+        raise _UnreadableCheckpoint(path, f"its history does not fit this version of course_utils ({error})") from None
+    return state
+
+
+def _check_fits_model(path: str | Path, net: nn.Module, weights: dict) -> None:
+    """Raise _UnreadableCheckpoint unless ``weights`` has exactly the names and shapes of net's state."""
+    own = net.state_dict()
+    if not isinstance(weights, dict) or set(weights) != set(own):
+        raise _UnreadableCheckpoint(path, "its weights have other names than this model's")
+    for name, value in own.items():
+        if not isinstance(weights[name], torch.Tensor) or weights[name].shape != value.shape:
+            raise _UnreadableCheckpoint(path, f"its weight {name} has another shape than this model's")
+
+
+def _set_aside(path: str | Path, reason: str) -> None:
+    """Move an unreadable checkpoint to ``<name>.unreadable`` and say so; fit then trains afresh."""
+    path = Path(path)
+    aside = path.with_name(path.name + ".unreadable")
+    try:
+        path.replace(aside)
+    except OSError as error:
+        raise RuntimeError(f"Could not read the checkpoint {path}: {reason}. Nor could it be moved "
+                           f"aside ({error}). Delete it (rm '{path}') and run this cell again to "
+                           "train from scratch.") from None
+    print(f"Could not read the checkpoint {path}: {reason}. Moved it to {aside} (delete that file "
+          "when you no longer need it); training from scratch.")
 
 
 def init_xavier(module: nn.Module) -> None:
@@ -170,6 +247,8 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
     plot:      live learning curves; default: on inside a Jupyter notebook.
     checkpoint: a file path. After every epoch the model, optimizer and history are saved there;
                a later call with the same configuration resumes, or returns at once if finished.
+               A file that cannot be read (truncated, not fit's, another version's) is moved
+               to ``<name>.unreadable``, with a message saying why, and training starts afresh.
 
     Returns a History. Raises DivergenceError if the loss becomes non-finite; Ctrl-C stops
     training and returns the history of the finished epochs, with the model as it is.
@@ -202,9 +281,17 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
                   resize=getattr(train_iter, "resize", None), normalize=getattr(train_iter, "normalize", None),
                   data_seed=getattr(train_iter, "seed", None))
     key = _config_key(config)
+    state = None
     if checkpoint is not None and Path(checkpoint).is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
-        if state.get("key") != key:
+        try:
+            state = _load_checkpoint(checkpoint, device)
+            if state["key"] == key:
+                _check_fits_model(checkpoint, net, state["model"])
+        except _UnreadableCheckpoint as error:
+            _set_aside(checkpoint, error.reason)
+            state = None
+    if state is not None:
+        if state["key"] != key:
             print(f"Checkpoint {checkpoint} is from a different configuration; training from scratch "
                   "(it will be overwritten).")
         else:

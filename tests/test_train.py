@@ -202,6 +202,103 @@ def test_every_builder_trains_with_the_cuda_code_paths(name, build, side):
     assert all(t.dtype == torch.float32 for t in net.state_dict().values() if t.is_floating_point())
 
 
+def _finished_checkpoint(path):
+    train_iter, test_iter = toy_loaders()
+    fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.5, progress=False, verbose=False, checkpoint=path)
+    return path.read_bytes()
+
+
+def _truncated(path):
+    path.write_bytes(_finished_checkpoint(path)[:1000])
+
+
+def _garbage(path):
+    path.write_bytes(b"this is not a checkpoint\n" * 50)
+
+
+def _empty(path):
+    path.write_bytes(b"")
+
+
+def _older_version(path):  # a checkpoint of an older layout: other keys
+    torch.save({"model": small_mlp().state_dict(), "epoch": 3}, path)
+
+
+def _other_history_fields(path):
+    torch.save({"key": "x", "config": {}, "finished": True, "model": {}, "optimizer": {},
+                "scheduler": None, "history": {"epochs": [1], "acc": [0.5]}}, path)
+
+
+def _whole_model(path):  # weights_only=True refuses to unpickle an nn.Module
+    torch.save(small_mlp(), path)
+
+
+def _not_a_dict(path):
+    torch.save([torch.zeros(3)], path)
+
+
+def _other_weights(path):  # this configuration's key, but weights of another shape
+    _finished_checkpoint(path)
+    state = torch.load(path, weights_only=True)
+    state["model"] = {k: torch.zeros(2, *v.shape[1:]) for k, v in state["model"].items()}
+    torch.save(state, path)
+
+
+UNREADABLE = [(_truncated, "truncated or corrupt"), (_garbage, "not a PyTorch file"),
+              (_empty, "truncated or corrupt"), (_older_version, "lacks key, config, finished"),
+              (_other_history_fields, "history does not fit"), (_whole_model, "Python objects"),
+              (_not_a_dict, "holds a list")]
+
+
+@pytest.mark.parametrize("spoil, reason", UNREADABLE, ids=[f.__name__[1:] for f, _ in UNREADABLE])
+def test_an_unreadable_checkpoint_is_moved_aside_and_the_model_retrained(tmp_path, capsys, spoil, reason):
+    path = tmp_path / "run.pt"
+    spoil(path)
+    spoiled = path.read_bytes()
+    capsys.readouterr()
+
+    assert cu.finished_run(path) is None
+    out = capsys.readouterr().out
+    assert f"Could not read the checkpoint {path}: " in out and reason in out
+
+    train_iter, test_iter = toy_loaders()
+    history = fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.5, progress=False, checkpoint=path)
+    out = capsys.readouterr().out
+    aside = tmp_path / "run.pt.unreadable"
+    assert f"Could not read the checkpoint {path}: " in out and reason in out
+    assert f"Moved it to {aside}" in out and "training from scratch" in out
+    assert "weights_only" not in out  # never PyTorch's advice to unpickle an untrusted file
+    assert aside.read_bytes() == spoiled  # kept, not destroyed
+    assert history.epoch == [1]
+    assert cu.finished_run(path) == history  # a fresh, readable checkpoint in its place
+
+
+def test_a_checkpoint_with_weights_of_another_shape_is_moved_aside(tmp_path, capsys):
+    """finished_run cannot know the model; fit checks the weights before loading any of them."""
+    path = tmp_path / "run.pt"
+    _other_weights(path)
+    train_iter, test_iter = toy_loaders()
+    net = small_mlp()
+    history = fit(net, train_iter, test_iter, epochs=1, lr=0.5, progress=False, checkpoint=path)
+    out = capsys.readouterr().out
+    assert "its weight 1.weight has another shape" in out and "Moved it to" in out
+    assert history.epoch == [1] and (tmp_path / "run.pt.unreadable").is_file()
+    assert history.test_acc[0] > 0.5 and cu.finished_run(path) == history
+
+
+def test_a_checkpoint_that_cannot_be_moved_aside_says_what_to_delete(tmp_path, monkeypatch):
+    path = tmp_path / "run.pt"
+    _garbage(path)
+
+    def refuse(self, target):
+        raise PermissionError("read-only folder")
+
+    monkeypatch.setattr(type(path), "replace", refuse)
+    train_iter, test_iter = toy_loaders()
+    with pytest.raises(RuntimeError, match=rf"Could not read the checkpoint {path}: .*Delete it \(rm '{path}'\)"):
+        fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.5, progress=False, checkpoint=path)
+
+
 def test_history_round_trip():
     history = History(epoch=[1], train_loss=[0.5], train_acc=[0.8], test_acc=[0.7],
                       examples_per_sec=[100.0], wall_time=[1.0], curve=[[1.0, 0.5, 0.8]], device="cpu")
