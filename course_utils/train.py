@@ -229,7 +229,8 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
         momentum: float = 0.0, weight_decay: float = 0.0, scheduler: str | None = None,
         init: str | None = "xavier", seed: int | None = 0, amp: bool | None = None,
         channels_last: bool | None = None, updates_per_epoch: int = 4, plot: bool | None = None,
-        progress: bool = True, checkpoint: str | Path | None = None, verbose: bool = True) -> History:
+        progress: bool = True, checkpoint: str | Path | None = None, verbose: bool = True,
+        on_epoch_end: Callable[[int, History, nn.Module], bool | None] | None = None) -> History:
     """Train ``net`` on ``train_iter`` with cross-entropy and report accuracy on ``test_iter``.
 
     train_iter, test_iter: iterables of (X, y), X: (batch, channels, height, width), y: (batch,).
@@ -249,6 +250,11 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
                a later call with the same configuration resumes, or returns at once if finished.
                A file that cannot be read (truncated, not fit's, another version's) is moved
                to ``<name>.unreadable``, with a message saying why, and training starts afresh.
+    on_epoch_end: called after every finished epoch as ``on_epoch_end(epoch, history, net)``:
+               epoch counts from 1, history already holds that epoch's test accuracy, net is the
+               model being trained (in training mode; ``evaluate_accuracy`` may be called on it).
+               Return True to stop training after this epoch (a checkpoint then counts as
+               finished); None or False goes on. Not called for epochs loaded from a checkpoint.
 
     Returns a History. Raises DivergenceError if the loss becomes non-finite; Ctrl-C stops
     training and returns the history of the finished epochs, with the model as it is.
@@ -390,8 +396,13 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
             history.wall_time.append(elapsed)
             if live is not None:
                 live.redraw(history)
+            stop = bool(on_epoch_end(epoch + 1, history, net)) if on_epoch_end is not None else False
             if checkpoint is not None:
-                _save_checkpoint(checkpoint, key, config, net, opt, sched, history, epoch + 1 == epochs)
+                _save_checkpoint(checkpoint, key, config, net, opt, sched, history, stop or epoch + 1 == epochs)
+            if stop:
+                if epoch + 1 < epochs:
+                    print(f"on_epoch_end stopped training after epoch {epoch + 1} of {epochs}.")
+                break
     except KeyboardInterrupt:
         history.interrupted = True
         print(f"\nInterrupted at epoch {epoch + 1}, batch {batch + 1}: returning the history of the "

@@ -299,6 +299,36 @@ def test_a_checkpoint_that_cannot_be_moved_aside_says_what_to_delete(tmp_path, m
         fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.5, progress=False, checkpoint=path)
 
 
+def test_on_epoch_end_sees_every_finished_epoch():
+    train_iter, test_iter = toy_loaders()
+    net, calls = small_mlp(), []
+
+    def after_epoch(epoch, history, model):
+        assert model is net and model.training
+        assert history.epoch[-1] == epoch and len(history.test_acc) == epoch  # test accuracy recorded
+        calls.append((epoch, evaluate_accuracy(model, test_iter)))
+
+    history = fit(net, train_iter, test_iter, epochs=3, lr=0.5, progress=False, on_epoch_end=after_epoch)
+    assert [epoch for epoch, _ in calls] == [1, 2, 3]
+    assert [acc for _, acc in calls] == pytest.approx(history.test_acc)
+
+
+def test_on_epoch_end_returning_true_stops_and_finishes_the_checkpoint(tmp_path, capsys):
+    path = tmp_path / "run.pt"
+    train_iter, test_iter = toy_loaders()
+    seen = []
+    history = fit(small_mlp(), train_iter, test_iter, epochs=5, lr=0.5, progress=False, checkpoint=path,
+                  on_epoch_end=lambda epoch, history, net: seen.append(epoch) or epoch == 2)
+    assert seen == [1, 2] and history.epoch == [1, 2] and not history.interrupted
+    assert "stopped training after epoch 2 of 5" in capsys.readouterr().out
+    assert cu.finished_run(path) == history  # a re-run returns the stopped run at once
+
+    train_iter, test_iter = toy_loaders()
+    again = fit(small_mlp(), train_iter, test_iter, epochs=5, lr=0.5, progress=False, checkpoint=path,
+                on_epoch_end=lambda *args: pytest.fail("not called for loaded epochs"))
+    assert again == history
+
+
 def test_history_round_trip():
     history = History(epoch=[1], train_loss=[0.5], train_acc=[0.8], test_acc=[0.7],
                       examples_per_sec=[100.0], wall_time=[1.0], curve=[[1.0, 0.5, 0.8]], device="cpu")
