@@ -15,8 +15,8 @@ from .models import (VGG11_ARCH, BasicBlock, DenseBlock, Inception, Residual, al
                      count_layers, count_params, densenet, flops, googlenet, lenet, lenet_bn, nin,
                      nin_block, resnet18, summary, transition_block, vgg, vgg11, vgg_block)
 from .profile import PROFILES, active_profile, settings
-from .plot import (compare_histories, plot_activation_stats, plot_history, show_feature_maps,
-                   show_filters, show_images)
+from .plot import (compare_histories, layer_label, plot_activation_stats, plot_architecture,
+                   plot_architectures, plot_history, show_feature_maps, show_filters, show_images)
 from .train import (ActivationStats, DivergenceError, History, checkpoint_path, default_device,
                     evaluate_accuracy, finished_run, fit, init_xavier)
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import io
 import math
-from typing import TYPE_CHECKING, Mapping, Sequence
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import torch
 
@@ -195,3 +198,770 @@ def plot_activation_stats(stats, title: str | None = None) -> Figure:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- architecture pictures
+#
+# A network is drawn as boxes in inch coordinates: the axes span the whole figure with one data
+# unit per inch, so font sizes (points) and box sizes (inches) can be measured against each other
+# before anything is drawn, and no label can outgrow its box.
+
+#: The kinds of layer the pictures tell apart: kind -> (legend text, face colour).
+_KINDS: dict[str, tuple[str, str]] = {
+    "conv": ("convolution", "#9ecae1"),
+    "pool": ("pooling", "#fdc98f"),
+    "norm": ("normalization", "#fff09a"),
+    "act": ("activation", "#b5e2a3"),
+    "fc": ("fully connected", "#d6bfe3"),
+    "block": ("block of several layers", "#f5b8bd"),
+    "other": ("other", "#e2e2e2"),
+}
+_EDGE = "#3c3c3c"
+_GREY = "#5a5a5a"
+_SHAPE_NOTE = "shapes: channels × height × width after each layer (batch left out)"
+_MAX_WIDTH = 12.0   # inches of drawing: 1200 px at the notebooks' 100 dpi, inside a 1280×720 slide
+_MAX_HEIGHT = 4.9   # inches of drawing: with title and legend under 6 in, room for a slide's heading
+_FONT_SIZES = (11.0, 10.0, 9.0, 8.0)  # tried in turn until the picture fits; 8 pt is ~11 px
+
+
+@dataclass
+class _Node:
+    """One box: a child module (or the input, or a merge of paths) with its label and output shape."""
+
+    key: str          # the child's name in its parent (the gid of its artists); "input" for the input
+    kind: str         # a key of _KINDS, or "data" (the input) or "merge" (add, concatenation)
+    label: str        # kind and key hyperparameters; a block has several lines
+    shape: str = ""   # the output shape, e.g. "6×28×28"
+    x: float = 0.0    # lower-left corner and size in inches, set by a layout
+    y: float = 0.0
+    w: float = 0.0
+    h: float = 0.0
+
+    @property
+    def left(self) -> tuple[float, float]:
+        return self.x, self.y + self.h / 2
+
+    @property
+    def right(self) -> tuple[float, float]:
+        return self.x + self.w, self.y + self.h / 2
+
+    @property
+    def top(self) -> tuple[float, float]:
+        return self.x + self.w / 2, self.y + self.h
+
+    @property
+    def bottom(self) -> tuple[float, float]:
+        return self.x + self.w / 2, self.y
+
+
+# ---- what a module is: kind and label
+
+def _pair(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def _window(value) -> str:
+    h, w = _pair(value)
+    return f"{h}×{w}"
+
+
+def _stride(value) -> str:
+    h, w = _pair(value)
+    if (h, w) == (1, 1):
+        return ""
+    return f" /{h}" if h == w else f" /{h}×{w}"
+
+
+_ACTIVATION_NAMES = {"ReLU": "ReLU", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyReLU": "leaky ReLU",
+                     "GELU": "GELU", "SiLU": "SiLU", "Softmax": "softmax", "ELU": "ELU"}
+
+
+def layer_label(module) -> tuple[str, str]:
+    """(kind, label) of a layer without children, e.g. ("conv", "conv 5×5, 6") or ("pool", "max pool 2×2 /2").
+
+    kind is one of "conv", "pool", "norm", "act", "fc", "other" (the colours of the pictures).
+    """
+    from torch import nn
+
+    from .layers import BatchNorm
+
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return "conv", f"conv {_window(module.kernel_size)}{_stride(module.stride)}, {module.out_channels}"
+    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+        kind = "max" if isinstance(module, nn.MaxPool2d) else "avg"
+        return "pool", f"{kind} pool {_window(module.kernel_size)}{_stride(module.stride)}"
+    if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+        kind = "max" if isinstance(module, nn.AdaptiveMaxPool2d) else "avg"
+        if _pair(module.output_size) == (1, 1):
+            return "pool", f"global {kind} pool"
+        return "pool", f"adaptive {kind} pool → {_window(module.output_size)}"
+    if isinstance(module, (nn.modules.batchnorm._BatchNorm, BatchNorm)):
+        return "norm", "BN"
+    if isinstance(module, nn.LayerNorm):
+        return "norm", "LN"
+    if isinstance(module, nn.GroupNorm):
+        return "norm", "GN"
+    if type(module).__name__ in _ACTIVATION_NAMES:
+        return "act", _ACTIVATION_NAMES[type(module).__name__]
+    if isinstance(module, nn.Linear):
+        return "fc", f"dense {module.out_features}"
+    if isinstance(module, nn.modules.dropout._DropoutNd):
+        return "other", f"dropout {module.p:g}"
+    if isinstance(module, nn.Flatten):
+        return "other", "flatten"
+    if isinstance(module, nn.Identity):
+        return "other", "identity"
+    return "other", type(module).__name__
+
+
+def _grouped(items: list[str]) -> list[str]:
+    """Runs of equal items as one: ["ReLU", "ReLU", "x"] -> ["2 × ReLU", "x"]."""
+    out: list[list] = []
+    for item in items:
+        if out and out[-1][0] == item:
+            out[-1][1] += 1
+        else:
+            out.append([item, 1])
+    return [item if n == 1 else f"{n} × {item}" for item, n in out]
+
+
+def _block_name(module) -> tuple[str, int | None] | None:
+    """("residual", out channels) etc. for the course's branching blocks; None for anything else."""
+    from .models import BasicBlock, DenseBlock, Inception
+
+    if isinstance(module, Inception):
+        return "inception", module.out_channels
+    if isinstance(module, BasicBlock):
+        return ("residual" if module.residual else "plain block"), module.conv2.out_channels
+    if isinstance(module, DenseBlock):
+        return "dense block", module.out_channels
+    return None
+
+
+def _leaf_pattern(labels: list[str]) -> tuple[str, list[str]] | None:
+    """The course's chains of layers (vgg_block, nin_block, transition_block) by their labels."""
+    n = len(labels)
+    if (n >= 3 and n % 2 == 1 and labels[-1].startswith("max pool") and len(set(labels[0:-1:2])) == 1
+            and labels[0].startswith("conv 3×3,") and set(labels[1:-1:2]) == {"ReLU"}):
+        return "VGG block", [f"{n // 2} × {labels[0]}", "ReLU", labels[-1]]
+    if (n == 6 and labels[0].startswith("conv") and labels[1::2] == ["ReLU"] * 3
+            and labels[2] == labels[4] and labels[2].startswith("conv 1×1,")):
+        return "NiN block", [labels[0], f"2 × {labels[2]}", "ReLU"]
+    if n == 4 and labels[:2] == ["BN", "ReLU"] and labels[2].startswith("conv 1×1,") and labels[3].startswith("avg pool"):
+        return "transition", ["BN", "ReLU", labels[2], labels[3]]
+    return None
+
+
+def _describe(name: str, module) -> tuple[str, str, list[str]]:
+    """(kind, first line, further items) of a child: a layer has one line; a block names itself
+    (or takes its child's name, e.g. "stage 2") and lists what it holds."""
+    children = list(module.children())
+    if not children:
+        kind, label = layer_label(module)
+        return kind, label, []
+    block = _block_name(module)
+    if block is not None:
+        what, channels = block
+        from .models import DenseBlock
+
+        if isinstance(module, DenseBlock):
+            layers = list(module.net.children())
+            growth = layers[0][-1].out_channels
+            return "block", what, [f"{len(layers)} × conv 3×3, +{growth}", "BN · ReLU before each conv"]
+        stride = _stride(module.conv1.stride) if hasattr(module, "conv1") else ""
+        return "block", f"{what}, {channels}{stride}", []
+    if all(not any(True for _ in c.children()) for c in children):
+        labels = [layer_label(c)[1] for c in children]
+        pattern = _leaf_pattern(labels)
+        if pattern is not None:
+            return "block", pattern[0], pattern[1]
+        return "block", _pretty(name), _grouped(labels)
+    # A stage: runs of the same block collapse into one item ("2 × residual, 128").
+    items: list[list] = []  # [what, channels or None, count]
+    for child in children:
+        block = _block_name(child)
+        if block is None:
+            kind, first, rest = _describe("", child)
+            what, channels = " · ".join([first, *rest]) if rest else first, None
+        else:
+            what, channels = block
+        if items and items[-1][0] == what and block is not None:
+            items[-1][2] += 1
+            if items[-1][1] != channels:
+                items[-1][1] = None  # channels differ along the run: the shapes tell them
+        else:
+            items.append([what, channels, 1])
+    text = [(f"{n} × " if n > 1 else "") + what + (f", {c}" if c is not None else "") for what, c, n in items]
+    return "block", _pretty(name), text
+
+
+def _pretty(name: str) -> str:
+    """A child's name as a heading: "stage2" -> "stage 2", "b3" stays, "stage1.0" -> "stage1.0"."""
+    m = re.fullmatch(r"([A-Za-z]{2,})(\d+)", name)
+    return f"{m.group(1)} {m.group(2)}" if m else name
+
+
+def _shape_text(shape) -> str:
+    """(1, 6, 28, 28) -> "6×28×28": the batch left out; several outputs joined by " | "."""
+    if shape is None:
+        return "?"
+    if shape and isinstance(shape[0], tuple):
+        return " | ".join(_shape_text(s) for s in shape)
+    return "×".join(str(s) for s in shape[1:]) or "scalar"
+
+
+# ---- measuring text (in inches, before drawing)
+
+@lru_cache(maxsize=None)
+def _text_width(text: str, size: float) -> float:
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    widths = [TextToPath().get_text_width_height_descent(line, FontProperties(size=size), ismath=False)[0]
+              for line in text.split("\n")]
+    return max(widths) / 72
+
+
+def _line_height(size: float) -> float:
+    return size * _LINE_SPACING / 72
+
+
+_LINE_SPACING = 1.3
+_PAD = 0.09  # inches between a box's text and its edge
+
+
+def _wrap(items: list[str], width: float, size: float) -> list[str]:
+    """Join items with " · " into lines no wider than width inches (an item longer stays whole)."""
+    lines: list[str] = []
+    for item in items:
+        if lines and _text_width(f"{lines[-1]} · {item}", size) <= width:
+            lines[-1] = f"{lines[-1]} · {item}"
+        else:
+            lines.append(item)
+    return lines
+
+
+def _size_box(node: _Node, size: float, min_width: float = 0.8) -> None:
+    """Set node.w and node.h to hold its label and shape (shape one point smaller, grey)."""
+    lines = node.label.count("\n") + 1
+    node.w = max(min_width, _text_width(node.label, size) + 2 * _PAD,
+                 _text_width(node.shape, size - 1) + 2 * _PAD if node.shape else 0)
+    node.h = lines * _line_height(size) + (_line_height(size - 1) if node.shape else 0) + 2 * _PAD
+
+
+_MINOR = re.compile(r"^(\d+ × )?(ReLU|sigmoid|tanh|BN|flatten|dropout .*|(max|avg) pool .*|global .* pool|BN · ReLU.*)$")
+
+
+def _brief(items: list[str]) -> list[str]:
+    """A block's one telling item: the first that is no activation, normalization, pooling or flatten."""
+    return [next((item for item in items if not _MINOR.match(item)), items[0])] if items else []
+
+
+def _nodes_of_chain(net, input_shape: tuple[int, ...], depth: int, size: float,
+                    brief: bool = False) -> list[_Node]:
+    """The input, then one node per child at `depth`, with the output shapes from `summary`;
+    brief: a block names only its telling item (for pictures of several networks)."""
+    from .models import summary
+
+    rows = summary(net, input_shape, depth=depth, print_table=False)
+    nodes = [_Node("input", "data", "input", _shape_text(input_shape))]
+    leaf_width = max([_text_width(layer_label(m)[1], size) for m in net.modules()] + [1.5])
+    for row in rows:
+        try:
+            module = net.get_submodule(row["name"])
+        except AttributeError:  # summary names a childless net after its type
+            module = net
+        kind, first, items = _describe(row["name"].rsplit(".", 1)[-1] if depth == 1 else row["name"], module)
+        label = "\n".join([first, *_wrap(_brief(items) if brief else items, leaf_width, size)])
+        nodes.append(_Node(row["name"], kind, label, _shape_text(row["output_shape"])))
+    return nodes
+
+
+# ---- drawing
+
+class _Canvas:
+    """Axes with one data unit per inch over a figure of the given size (or over a given axes)."""
+
+    def __init__(self, width: float, height: float, size: float, ax=None):
+        self.size = size
+        if ax is None:
+            self.fig = _plt().figure(figsize=(width, height))
+            self.ax = self.fig.add_axes((0, 0, 1, 1))
+        else:
+            self.ax, self.fig = ax, ax.figure
+        self.ax.set_xlim(0, width)
+        self.ax.set_ylim(0, height)
+        self.ax.set_aspect("equal")
+        self.ax.axis("off")
+        self.kinds: set[str] = set()
+
+    def box(self, node: _Node) -> None:
+        from matplotlib.patches import FancyBboxPatch
+
+        if node.kind == "data":
+            face, style = "white", dict(linestyle=(0, (3, 2)))
+        elif node.kind == "merge":
+            face, style = "white", {}
+        else:
+            face, style = _KINDS[node.kind][1], {}
+            self.kinds.add(node.kind)
+        self.ax.add_patch(FancyBboxPatch((node.x, node.y), node.w, node.h, gid=f"box:{node.key}",
+                                         boxstyle="round,pad=0,rounding_size=0.05", facecolor=face,
+                                         edgecolor=_EDGE, linewidth=1.0, **style))
+        lines = node.label.count("\n") + 1
+        text_h = lines * _line_height(self.size) + (_line_height(self.size - 1) if node.shape else 0)
+        top = node.y + (node.h + text_h) / 2  # the text block centred in the box
+        cx = node.x + node.w / 2
+        self.ax.text(cx, top - lines * _line_height(self.size) / 2, node.label, ha="center", va="center",
+                     fontsize=self.size, linespacing=_LINE_SPACING, gid=f"label:{node.key}")
+        if node.shape:
+            self.ax.text(cx, top - lines * _line_height(self.size) - _line_height(self.size - 1) / 2,
+                         node.shape, ha="center", va="center", fontsize=self.size - 1, color=_GREY,
+                         gid=f"shape:{node.key}")
+
+    def circle(self, node: _Node, symbol: str = "+") -> None:
+        """A merge point: a circle with a symbol, its output shape beside it (below)."""
+        from matplotlib.patches import Circle
+
+        r = node.w / 2
+        cx, cy = node.x + r, node.y + node.h - r
+        self.ax.add_patch(Circle((cx, cy), r, facecolor="white", edgecolor=_EDGE, lw=1.2, gid=f"box:{node.key}"))
+        self.ax.text(cx, cy, symbol, ha="center", va="center", fontsize=self.size + 3, gid=f"label:{node.key}")
+        # Above: the paths come in from the left and from below.
+        self.ax.text(cx, cy + r + 0.04, node.shape, ha="center", va="bottom",
+                     fontsize=self.size - 1, color=_GREY, gid=f"shape:{node.key}")
+
+    def path(self, points: Sequence[tuple[float, float]], arrow: bool = True, **style) -> None:
+        """A polyline through points; an arrowhead at its end."""
+        xs, ys = zip(*points)
+        if len(points) > 2:
+            self.ax.plot(xs[:-1], ys[:-1], color=_EDGE, lw=1.2, solid_capstyle="butt", **style)
+        start = points[-2]
+        self.ax.annotate("", xy=points[-1], xytext=start, arrowprops=dict(
+            arrowstyle="-|>" if arrow else "-", color=_EDGE, lw=1.2, shrinkA=0, shrinkB=0, mutation_scale=11))
+
+    def text(self, x: float, y: float, s: str, **kw) -> None:
+        self.ax.text(x, y, s, fontsize=kw.pop("fontsize", self.size), **kw)
+
+    def legend(self, x: float, y: float, note: str | None = _SHAPE_NOTE) -> None:
+        """The colours present, in one row centred at x with its top at y; the shape note below."""
+        from matplotlib.patches import Patch
+
+        handles = [Patch(facecolor=colour, edgecolor=_EDGE, label=text)
+                   for kind, (text, colour) in _KINDS.items() if kind in self.kinds]
+        if handles:
+            self.ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(x, y),
+                           bbox_transform=self.ax.transData, ncol=len(handles), frameon=False,
+                           fontsize=self.size - 1, handlelength=1.4, columnspacing=1.4, borderaxespad=0)
+        if note:
+            self.text(x, y - _LEGEND_H + 0.04, note, ha="center", va="top", fontsize=self.size - 2, color=_GREY)
+
+
+_LEGEND_H = 0.32   # inches for the legend row
+_NOTE_H = 0.22     # and for the note under it
+_TITLE_H = 0.42
+
+
+def _frame(content_w: float, content_h: float, title: str | None, size: float, ax=None,
+           note: bool = True) -> tuple[_Canvas, float, float]:
+    """A canvas for a drawing of content_w x content_h inches with a title above and the legend
+    below; returns it with the (x, y) of the drawing's top-left corner."""
+    margin = 0.1
+    bottom = _LEGEND_H + (_NOTE_H if note else 0) + 0.25
+    top = _TITLE_H if title else 0.1
+    width, height = content_w + 2 * margin, content_h + bottom + top
+    canvas = _Canvas(width, height, size, ax)
+    if title:
+        canvas.text(width / 2, height - 0.08, title, ha="center", va="top", fontsize=size + 3, weight="bold")
+    return canvas, margin, height - top
+
+
+def _finish(canvas: _Canvas, note: bool = True) -> "Figure":
+    canvas.legend(canvas.ax.get_xlim()[1] / 2, _LEGEND_H + (_NOTE_H if note else 0) + 0.05,
+                  _SHAPE_NOTE if note else None)
+    return canvas.fig
+
+
+# ---- a chain of children, left to right in rows
+
+_GAP_X = 0.32   # inches between boxes along a row (the arrow)
+_GAP_Y = 0.45   # between rows (room for the arrow back to the next row's start)
+
+
+def _rows(nodes: list[_Node], max_width: float) -> list[list[_Node]]:
+    """Split the chain into rows of balanced length, each no wider than max_width."""
+    for n_rows in range(1, len(nodes) + 1):
+        per_row = math.ceil(len(nodes) / n_rows)
+        rows = [nodes[i:i + per_row] for i in range(0, len(nodes), per_row)]
+        if all(sum(n.w for n in row) + _GAP_X * (len(row) - 1) <= max_width for row in rows):
+            return rows
+    return [[n] for n in nodes]
+
+
+def _layout_chain(nodes: list[_Node], size: float) -> tuple[list[list[_Node]], float, float]:
+    """Place the nodes in rows (origin: top-left, y downwards negative); returns rows, width, height."""
+    for node in nodes:
+        _size_box(node, size)
+    height = max(n.h for n in nodes)
+    for node in nodes:  # one height for all boxes: rows line up
+        node.h = height
+    rows = _rows(nodes, _MAX_WIDTH)
+    width = max(sum(n.w for n in row) + _GAP_X * (len(row) - 1) for row in rows)
+    for r, row in enumerate(rows):
+        x = 0.0
+        for node in row:
+            node.x, node.y = x, -(r + 1) * height - r * _GAP_Y
+            x += node.w + _GAP_X
+    return rows, width, len(rows) * height + (len(rows) - 1) * _GAP_Y
+
+
+def _draw_chain(canvas: _Canvas, rows: list[list[_Node]], x0: float, y0: float) -> None:
+    for row in rows:
+        for node in row:
+            node.x += x0
+            node.y += y0
+            canvas.box(node)
+    for r, row in enumerate(rows):
+        for a, b in zip(row, row[1:]):
+            canvas.path([a.right, b.left])
+        if r + 1 < len(rows):  # down from the row's last box, back left, down into the next row's first
+            last, first = row[-1], rows[r + 1][0]
+            mid = last.y - _GAP_Y / 2
+            canvas.path([last.bottom, (last.bottom[0], mid), (first.top[0], mid), first.top])
+
+
+def _fit(make: Callable[[float], tuple[float, float]]) -> float:
+    """The largest font size of _FONT_SIZES at which make(size) -> (width, height) fits the slide."""
+    for size in _FONT_SIZES:
+        width, height = make(size)
+        if width <= _MAX_WIDTH and height <= _MAX_HEIGHT:
+            return size
+    return _FONT_SIZES[-1]
+
+
+def plot_architecture(net, input_shape: tuple[int, ...], depth: int = 1, ax=None, *,
+                      title: str | None = None) -> "Figure":
+    """A picture of a network, drawn from the module itself.
+
+    A chain of boxes, left to right and wrapping into rows: the input, then one box per child
+    module at `depth` (as in `summary`), labelled with its kind and key hyperparameters
+    (``conv 5×5, 6``, ``max pool 2×2 /2``, ``dense 120``) and its output shape, found by running
+    zeros of `input_shape` (batch included, e.g. ``(1, 1, 28, 28)``) through the net. Colours tell
+    convolution, pooling, normalization, activation, fully connected layers and blocks apart
+    (legend below). A child made of several layers is one box that names what it holds
+    (``stage 2`` / ``2 × residual, 128``).
+
+    Given one of the course's branching blocks on its own, it draws the block's inside instead:
+    ``Inception`` its four parallel paths joined by a concatenation, ``Residual``/``BasicBlock``
+    the main path and the shortcut meeting at the addition, ``DenseBlock`` each layer's output
+    concatenated to its input. A ``vgg_block``, ``nin_block`` or ``transition_block`` is a chain
+    of layers, so it is drawn as one.
+
+    ax: draw into these axes instead of a new figure (laid out for the size this function would
+    choose: give the axes about that much room). Returns the Figure.
+    """
+    from .models import BasicBlock, DenseBlock, Inception
+
+    if isinstance(net, Inception):
+        return _plot_inception(net, input_shape, ax, title)
+    if isinstance(net, BasicBlock) and net.residual:
+        return _plot_residual(net, input_shape, ax, title)
+    if isinstance(net, DenseBlock):
+        return _plot_dense_block(net, input_shape, ax, title)
+    if title is None:
+        title = _default_title(net)
+
+    def layout(size: float):
+        rows, width, height = _layout_chain(_nodes_of_chain(net, input_shape, depth, size), size)
+        return rows, width, height
+
+    size = _fit(lambda s: layout(s)[1:])
+    rows, width, height = layout(size)
+    canvas, x0, y0 = _frame(width, height, title, size, ax)
+    _draw_chain(canvas, rows, x0, y0)
+    return _finish(canvas)
+
+
+def _default_title(net) -> str | None:
+    """A block's name for a picture of a block on its own (vgg_block, nin_block, ...); else none."""
+    kind, first, _ = _describe("", net)
+    return first if kind == "block" and first else None
+
+
+# ---- the course's branching blocks, drawn from their inside
+
+def _child_nodes(block, input_shape: tuple[int, ...], depth: int, size: float) -> dict[str, _Node]:
+    """One node per layer `depth` levels into the block, by name, with output shapes from `summary`."""
+    from .models import summary
+
+    nodes = {}
+    for row in summary(block, input_shape, depth=depth, print_table=False):
+        kind, label = layer_label(block.get_submodule(row["name"]))
+        nodes[row["name"]] = _Node(row["name"], kind, label, _shape_text(row["output_shape"]))
+    return nodes
+
+
+def _output_shape(block, input_shape: tuple[int, ...]) -> str:
+    """The block's output shape, from `summary` of a Sequential that holds only the block."""
+    from torch import nn
+
+    from .models import summary
+
+    return _shape_text(summary(nn.Sequential(block), input_shape, print_table=False)[0]["output_shape"])
+
+
+def _block_canvas(nodes: list[_Node], title: str | None, size: float, ax):
+    """Frame nodes laid out around (0, 0) (y up): shift them into a canvas with title and legend."""
+    x_min, x_max = min(n.x for n in nodes), max(n.x + n.w for n in nodes)
+    y_min, y_max = min(n.y for n in nodes) - 0.35, max(n.y + n.h for n in nodes) + 0.35
+    canvas, x0, y0 = _frame(x_max - x_min, y_max - y_min, title, size, ax)
+    for node in nodes:
+        node.x += x0 - x_min
+        node.y += y0 - y_max
+    return canvas
+
+
+def _inception_layout(block, input_shape, size: float):
+    inner = _child_nodes(block, input_shape, 2, size)
+    branches = [[inner[f"{name}.{i}"] for i in range(len(branch))] for name, branch in block.named_children()]
+    source = _Node("input", "data", "input", _shape_text(input_shape))
+    concat = _Node("concat", "merge", "concat", _output_shape(block, input_shape))
+    for node in [source, concat, *inner.values()]:
+        _size_box(node, size)
+    height = max(n.h for n in inner.values())
+    columns = max(len(b) for b in branches)
+    col_w = [max(b[j].w for b in branches if j < len(b)) for j in range(columns)]
+    fan = 0.5  # room for the lines that fan out to (and in from) the paths
+    x = source.w + fan
+    for j in range(columns):
+        for r, branch in enumerate(branches):
+            if j < len(branch):
+                node = branch[j]
+                node.w, node.h = col_w[j], height
+                node.x, node.y = x, -r * (height + 0.3) - height
+        x += col_w[j] + _GAP_X
+    x += fan - _GAP_X
+    mid = -(len(branches) * (height + 0.3) - 0.3) / 2
+    source.x, source.y = 0.0, mid - source.h / 2
+    concat.x, concat.y = x, mid - concat.h / 2
+    width = concat.x + concat.w
+    total_h = len(branches) * (height + 0.3) - 0.3
+    return source, branches, concat, width, total_h
+
+
+def _plot_inception(block, input_shape, ax, title):
+    size = _fit(lambda s: _inception_layout(block, input_shape, s)[3:])
+    source, branches, concat, *_ = _inception_layout(block, input_shape, size)
+    nodes = [source, concat, *(n for b in branches for n in b)]
+    canvas = _block_canvas(nodes, title or f"Inception block: four parallel paths, {block.out_channels} channels out",
+                           size, ax)
+    split, join = source.right[0] + 0.25, concat.left[0] - 0.25
+    for branch in branches:
+        first, last = branch[0], branch[-1]
+        canvas.path([source.right, (split, source.right[1]), (split, first.left[1]), first.left])
+        for a, b in zip(branch, branch[1:]):
+            canvas.path([a.right, b.left])
+        canvas.path([last.right, (join, last.right[1]), (join, concat.left[1]), concat.left])
+    for node in nodes:
+        canvas.box(node)
+    return _finish(canvas)
+
+
+def _residual_layout(block, input_shape, size: float):
+    inner = _child_nodes(block, input_shape, 1, size)
+    shape = _output_shape(block, input_shape)
+    relu1 = _Node("relu (F.relu after bn1)", "act", "ReLU", inner["bn1"].shape)
+    add = _Node("add", "merge", "+", shape)
+    relu2 = _Node("relu (F.relu after the addition)", "act", "ReLU", shape)
+    source = _Node("input", "data", "input", _shape_text(input_shape))
+    main = [source, inner["conv1"], inner["bn1"], relu1, inner["conv2"], inner["bn2"], add, relu2]
+    shortcut = inner["shortcut"]
+    for node in [*main, shortcut]:
+        _size_box(node, size)
+    height = max(n.h for n in main)
+    add.w = add.h = 0.42
+    x = 0.0
+    for node in main:
+        if node is not add:
+            node.h = height
+        node.x, node.y = x, -height / 2 - node.h / 2 if node is add else -height
+        x += node.w + _GAP_X
+    shortcut.h = height
+    shortcut.y = -2 * height - 0.45
+    shortcut.x = (main[1].x + main[5].x + main[5].w) / 2 - shortcut.w / 2
+    return main, shortcut, x - _GAP_X, 2 * height + 0.45
+
+
+def _plot_residual(block, input_shape, ax, title):
+    size = _fit(lambda s: _residual_layout(block, input_shape, s)[2:])
+    main, shortcut, *_ = _residual_layout(block, input_shape, size)
+    from torch import nn
+
+    what = "identity" if isinstance(block.shortcut, nn.Identity) else "1×1 conv"
+    canvas = _block_canvas([*main, shortcut], title or f"Residual block: main path and shortcut ({what})", size, ax)
+    source, add = main[0], main[6]
+    for a, b in zip(main, main[1:]):
+        canvas.path([a.right, b.left])
+    y = shortcut.left[1]
+    canvas.path([source.bottom, (source.bottom[0], y), shortcut.left])
+    canvas.path([shortcut.right, (add.bottom[0], y), add.bottom])
+    for node in main:
+        if node is add:
+            canvas.circle(node, "+")
+        else:
+            canvas.box(node)
+    canvas.box(shortcut)
+    return _finish(canvas)
+
+
+def _dense_layout(block, input_shape, size: float):
+    inner = _child_nodes(block, input_shape, 3, size)
+    source = _Node("input", "data", "input", _shape_text(input_shape))
+    chain, concats = [source], []
+    channels = input_shape[1]
+    for i, layer in enumerate(block.net):
+        nodes = [inner[f"net.{i}.{j}"] for j in range(len(layer))]
+        out = inner[f"net.{i}.{len(layer) - 1}"].shape.split("×")
+        channels += int(out[0])
+        concat = _Node(f"concat {i + 1}", "merge", "concat", "×".join([str(channels), *out[1:]]))
+        chain += [*nodes, concat]
+        concats.append(concat)
+    for node in chain:
+        _size_box(node, size, min_width=0.7)
+    height = max(n.h for n in chain)
+    x = 0.0
+    for node in chain:
+        node.h = height
+        node.x, node.y = x, -height
+        x += node.w + _GAP_X
+    return chain, concats, x - _GAP_X, height + 0.5
+
+
+def _plot_dense_block(block, input_shape, ax, title):
+    size = _fit(lambda s: _dense_layout(block, input_shape, s)[2:])
+    chain, concats, *_ = _dense_layout(block, input_shape, size)
+    canvas = _block_canvas(chain, title or "Dense block: each layer's input is the concatenation of all before",
+                           size, ax)
+    for a, b in zip(chain, chain[1:]):
+        canvas.path([a.right, b.left])
+    arc = chain[0].y + chain[0].h + 0.3
+    previous = chain[0]
+    for concat in concats:  # the input of each layer is carried over it into the concatenation
+        start = (previous.top[0] + (0.12 if previous is not chain[0] else 0), previous.top[1])
+        end = (concat.top[0] - 0.12, concat.top[1])
+        canvas.path([start, (start[0], arc), (end[0], arc), end])
+        previous = concat
+    for node in chain:
+        canvas.box(node)
+    return _finish(canvas)
+
+
+# ---- several networks side by side, top-down, on one scale
+
+_FOLDED_KINDS = ("act", "norm", "other")  # elementwise layers (and flatten) that can share a box
+
+
+def _fold(nodes: list[_Node]) -> list[_Node]:
+    """Each activation, normalization, dropout or flatten joins the box before it, as d2l's figures
+    draw them ("conv 5×5, 6 + sigmoid"); the box keeps the kind of its first layer, the last shape."""
+    out: list[_Node] = []
+    for node in nodes:
+        if out and node.kind in _FOLDED_KINDS and out[-1].kind != "data" and "\n" not in node.label:
+            head = out[-1]
+            head.label = f"{head.label} + {node.label}" if "\n" not in head.label else f"{head.label}\n+ {node.label}"
+            head.shape = node.shape
+            head.key = f"{head.key}+{node.key}"
+        else:
+            out.append(node)
+    return out
+
+
+_COLUMN_GAP = 0.25   # between networks
+_STEP = 0.14         # between boxes in a column (the arrow)
+_HEADING_H = 0.36    # a column's heading (the network's name)
+
+
+def _wrap_label(label: str, width: float, size: float) -> str:
+    """Break each line of a label that is wider than width inches at its " + " and " · " joints."""
+    out = []
+    for line in label.split("\n"):
+        parts = re.split(r"(?= \+ )|(?<= ·) ", line)
+        parts = [p.strip() for p in parts if p.strip()]
+        lines: list[str] = []
+        for part in parts:
+            joined = f"{lines[-1]} {part}" if lines else part
+            if lines and _text_width(joined, size) <= width:
+                lines[-1] = joined
+            else:
+                lines.append(part)
+        out += lines
+    return "\n".join(out)
+
+
+def _columns_layout(nets, shapes, depth: int, fold: bool, show_shapes: bool, size: float):
+    """Nodes of every network placed in columns of one box width; returns columns, width, height."""
+    columns = []
+    for name, net in nets.items():
+        nodes = _nodes_of_chain(net, shapes[name], depth, size, brief=True)[1:]  # the heading gives the input
+        columns.append((name, _fold(nodes) if fold else nodes))
+    every = [n for _, nodes in columns for n in nodes]
+    shape_w = max(_text_width(n.shape, size - 1) for n in every) + 0.1 if show_shapes else 0.0
+    # As wide as the widest one-line label, but no wider than the slide allows: longer labels wrap.
+    natural = max(_text_width(n.label, size) for n in every if "\n" not in n.label) + 2 * _PAD
+    room = (_MAX_WIDTH - _COLUMN_GAP * (len(columns) - 1)) / len(columns) - shape_w
+    box_w = max(min(natural, room), max(_text_width(w, size) for n in every
+                                       for w in re.split(r"\n| \+ | · ", n.label)) + 2 * _PAD)
+    col_w = max([box_w + shape_w] + [_text_width(name, size + 1) for name, _ in columns])
+    height = 0.0
+    for c, (name, nodes) in enumerate(columns):
+        y = -_HEADING_H - _line_height(size - 1)
+        for node in nodes:
+            node.label = _wrap_label(node.label, box_w - 2 * _PAD, size)
+            node.w = box_w
+            node.h = (node.label.count("\n") + 1) * _line_height(size) + 2 * 0.05
+            node.x, node.y = c * (col_w + _COLUMN_GAP), y - node.h
+            y -= node.h + _STEP
+        height = max(height, -y - _STEP)
+    return columns, col_w, len(columns) * (col_w + _COLUMN_GAP) - _COLUMN_GAP, height
+
+
+def plot_architectures(nets: Mapping[str, object], input_shapes, depth: int = 1, *, fold: bool = True,
+                       show_shapes: bool | None = None, title: str | None = None) -> "Figure":
+    """Several networks side by side on one scale, each a column of boxes from input (top) to output.
+
+    nets: {"LeNet": cu.lenet(), "AlexNet": cu.alexnet()}; input_shapes: one shape for all, e.g.
+    ``(1, 1, 224, 224)``, or {name: shape}. Every box has the same width and every line of text
+    the same height, so a longer column is a deeper network. fold (default): activations,
+    normalization, dropout and flatten share the box of the layer before them ("conv 5×5, 6 +
+    sigmoid"), as in the lecture's figures. show_shapes: the output shape right of each box;
+    None: where the columns still fit a slide. Returns the Figure.
+    """
+    if not nets:
+        raise ValueError("plot_architectures needs at least one network, e.g. {'LeNet': cu.lenet()}")
+    shapes = {name: input_shapes[name] for name in nets} if isinstance(input_shapes, Mapping) \
+        else {name: tuple(input_shapes) for name in nets}
+    choices = [show_shapes] if show_shapes is not None else [True, False]
+    for shown in choices:
+        size = _fit(lambda s: _columns_layout(nets, shapes, depth, fold, shown, s)[2:])
+        columns, col_w, width, height = _columns_layout(nets, shapes, depth, fold, shown, size)
+        if width <= _MAX_WIDTH and height <= _MAX_HEIGHT:
+            break
+    canvas, x0, y0 = _frame(width, height, title, size, note=shown)
+    for name, nodes in columns:
+        left = nodes[0].x + x0
+        canvas.text(left + nodes[0].w / 2, y0 - 0.05, name, ha="center", va="top", fontsize=size + 1,
+                    weight="bold", gid=f"heading:{name}")
+        canvas.text(left + nodes[0].w / 2, y0 - _HEADING_H + 0.02, f"input {_shape_text(shapes[name])}",
+                    ha="center", va="top", fontsize=size - 1, color=_GREY, gid=f"input:{name}")
+        for node in nodes:
+            node.x += x0
+            node.y += y0
+            shape, node.shape = node.shape, ""  # beside the box, not in it
+            canvas.box(node)
+            if shown:
+                canvas.text(node.x + node.w + 0.06, node.y + node.h / 2, shape, ha="left", va="center",
+                            fontsize=size - 1, color=_GREY, gid=f"shape:{node.key}")
+                node.shape = shape
+        for a, b in zip(nodes, nodes[1:]):
+            canvas.path([a.bottom, b.top])
+    return _finish(canvas, note=shown)
