@@ -1,7 +1,8 @@
 # The course's entry points. Each target installs what it needs into .venv first.
 #   make lab     set up, then open JupyterLab on notebooks/ (localhost only, with a token)
 #   make test    set up, then run the unit tests and execute every notebook (nbval), then build
-#                the slides and check every deck in headless Chromium
+#                the slides and check every deck in headless Chromium; under the smoke profile
+#                unless COURSE_PROFILE names another (COURSE_PROFILE=laptop make test: thorough)
 #   make slides  build one reveal.js deck per notebook into slides/ (see slides/README.md)
 PYTHON ?= python3
 NPM    ?= npm
@@ -45,7 +46,11 @@ slides: setup $(NPM_STAMP)
 
 # The browser tests need built decks, so they run after the build (tests/browser/). Without npm
 # (a student's machine with only Python) the slides are skipped with a note; never in CI.
+# A test is what CI runs: the smoke profile, on any device (unset, the notebooks would pick full
+# on a GPU and run the whole lecture twice), unless the caller names a profile.
+test: export COURSE_PROFILE ?= smoke
 test: setup
+	@echo "make test: COURSE_PROFILE=$$COURSE_PROFILE"
 	@if [ -n "$$CI" -a "$$CI" != false ] || command -v $(NPM) >/dev/null 2>&1; then $(MAKE) $(NPM_STAMP); fi
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --ignore=tests/browser
 	@if [ -n "$$CI" -a "$$CI" != false ] || command -v $(NPM) >/dev/null 2>&1; then \
