@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torchvision
 from torch import nn
 
 from course_utils.models import (
@@ -49,16 +50,17 @@ def on_meta(builder, *args, **kwargs) -> nn.Module:
 
 
 # ------------------------------------------------------------------------------------
-# Hand-derived parameter counts (weights + biases; BN has 2 per channel)
+# Hand-derived parameter counts (weights + biases; BN has 2 per channel, and a conv or
+# linear layer directly followed by BN has no bias)
 # ------------------------------------------------------------------------------------
 
 
-def conv(cin: int, cout: int, k: int) -> int:
-    return cin * cout * k * k + cout
+def conv(cin: int, cout: int, k: int, bias: bool = True) -> int:
+    return cin * cout * k * k + (cout if bias else 0)
 
 
-def linear(fin: int, fout: int) -> int:
-    return fin * fout + fout
+def linear(fin: int, fout: int, bias: bool = True) -> int:
+    return fin * fout + (fout if bias else 0)
 
 
 def vgg_params(arch, input_size: int, fc_width: int, cin: int = 1, classes: int = 10) -> int:
@@ -81,12 +83,13 @@ def inception_params(cin, c1, c2, c3, c4) -> int:
 
 
 def block_params(cin: int, cout: int, shortcut: bool) -> int:
-    """Two 3x3 convs with BN (+ an optional 1x1 projection without BN)."""
-    return conv(cin, cout, 3) + conv(cout, cout, 3) + 4 * cout + (conv(cin, cout, 1) if shortcut else 0)
+    """Two 3x3 convs with BN (+ an optional 1x1 projection with BN), none with a bias."""
+    projection = conv(cin, cout, 1, bias=False) + 2 * cout if shortcut else 0
+    return conv(cin, cout, 3, bias=False) + conv(cout, cout, 3, bias=False) + 4 * cout + projection
 
 
 def resnet18_params() -> int:
-    total = conv(1, 64, 7) + 2 * 64  # stem
+    total = conv(1, 64, 7, bias=False) + 2 * 64  # stem
     cin = 64
     for c in (64, 128, 256, 512):
         total += block_params(cin, c, shortcut=cin != c) + block_params(c, c, shortcut=False)
@@ -96,7 +99,7 @@ def resnet18_params() -> int:
 
 def cifar_params(depth: int, residual: bool, widths=(16, 32, 64)) -> int:
     n = (depth - 2) // 6
-    total = conv(1, widths[0], 3) + 2 * widths[0]
+    total = conv(1, widths[0], 3, bias=False) + 2 * widths[0]
     cin = widths[0]
     for c in widths:
         total += block_params(cin, c, shortcut=residual and cin != c)
@@ -106,7 +109,7 @@ def cifar_params(depth: int, residual: bool, widths=(16, 32, 64)) -> int:
 
 
 def densenet_params(growth=32, arch=(4, 4, 4, 4)) -> int:
-    total = conv(1, 64, 7) + 2 * 64
+    total = conv(1, 64, 7, bias=False) + 2 * 64  # the ResNet stem
     c = 64
     for i, num_convs in enumerate(arch):
         for _ in range(num_convs):
@@ -139,13 +142,13 @@ def googlenet_params() -> int:
 # Measured at default settings and equal to the hand derivations below.
 EXPECTED_PARAMS = {
     "lenet": (lenet, 61_706),
-    "lenet_bn": (lenet_bn, 44_878),
+    "lenet_bn": (lenet_bn, 44_652),
     "alexnet": (alexnet, 46_764_746),
     "vgg11": (vgg11, 128_806_154),
     "nin": (nin, 1_992_166),
     "googlenet": (googlenet, 5_977_530),
-    "resnet18": (resnet18, 11_178_378),
-    "densenet": (densenet, 758_226),
+    "resnet18": (resnet18, 11_175_370),
+    "densenet": (densenet, 758_162),
 }
 
 
@@ -159,7 +162,10 @@ def test_parameter_counts_match_hand_derivation():
     lenet5 = conv(1, 6, 5) + conv(6, 16, 5) + linear(400, 120) + linear(120, 84) + linear(84, 10)
     assert lenet5 == EXPECTED_PARAMS["lenet"][1] == 61_706
     bn = 2 * (6 + 16 + 120 + 84)
-    assert conv(1, 6, 5) + conv(6, 16, 5) + linear(256, 120) + linear(120, 84) + linear(84, 10) + bn == 44_878
+    affine = conv(1, 6, 5, False) + conv(6, 16, 5, False) + linear(256, 120, False) + linear(120, 84, False)
+    assert affine + linear(84, 10) + bn == 44_652
+    # Without bias=False (d2l's BNLeNet) it would be 6 + 16 + 120 + 84 = 226 parameters more.
+    assert 44_652 + 226 == conv(1, 6, 5) + conv(6, 16, 5) + linear(256, 120) + linear(120, 84) + linear(84, 10) + bn
     alex = (
         conv(1, 96, 11) + conv(96, 256, 5) + conv(256, 384, 3) + conv(384, 384, 3) + conv(384, 256, 3)
         + linear(6400, 4096) + linear(4096, 4096) + linear(4096, 10)
@@ -345,10 +351,11 @@ def test_residual_identity_shortcut():
 
 def test_residual_projection_shortcut():
     block = Residual(8, 16, stride=2)
-    assert isinstance(block.shortcut, nn.Conv2d) and block.shortcut.kernel_size == (1, 1)
-    assert block.shortcut.stride == (2, 2)
+    projection, bn = block.shortcut  # a 1x1 conv and batch norm, as in torchvision and the paper
+    assert isinstance(projection, nn.Conv2d) and projection.kernel_size == (1, 1) and projection.bias is None
+    assert projection.stride == (2, 2) and isinstance(bn, nn.BatchNorm2d) and bn.num_features == 16
     assert forward(block, 2, 8, 12, 12).shape == (2, 16, 6, 6)
-    assert isinstance(Residual(8, 8, use_1x1conv=True).shortcut, nn.Conv2d)
+    assert isinstance(Residual(8, 8, use_1x1conv=True).shortcut[0], nn.Conv2d)
     with pytest.raises(ValueError, match="use_1x1conv"):
         Residual(8, 16, stride=2, use_1x1conv=False)
 
@@ -452,3 +459,94 @@ def test_summary_and_flops_restore_training_mode():
 def test_flops_scale_with_batch():
     net = lenet()
     assert flops(net, (4, 1, 28, 28)) == 4 * flops(net, (1, 1, 28, 28))
+
+
+# ------------------------------------------------------------------------------------
+# Parity with torchvision: the same networks where the lecture follows the paper, and a
+# pinned difference where it follows d2l's variant
+# ------------------------------------------------------------------------------------
+
+ALL_BUILDERS = [lenet, lenet_bn, alexnet, vgg11, nin, googlenet, resnet18, densenet, lambda: cifar_net(8, True)]
+
+
+def layers_followed_by_batch_norm(net: nn.Module):
+    """(name, layer) for each conv or linear layer whose next sibling is batch norm.
+
+    Siblings in registration order are the order of the computation in every Sequential and
+    in BasicBlock (conv1, bn1, conv2, bn2), which is all this needs to see.
+    """
+    for parent_name, parent in net.named_modules():
+        children = list(parent.named_children())
+        for (name, layer), (_, after) in zip(children, children[1:]):
+            if isinstance(layer, (nn.Conv2d, nn.Linear)) and isinstance(after, nn.modules.batchnorm._BatchNorm):
+                yield f"{parent_name}.{name}", layer
+
+
+@pytest.mark.parametrize("builder", ALL_BUILDERS)
+def test_no_bias_right_before_batch_norm(builder):
+    net = on_meta(builder)
+    with_bias = [name for name, layer in layers_followed_by_batch_norm(net) if layer.bias is not None]
+    assert with_bias == [], f"batch norm cancels these layers' bias: {with_bias}"
+
+
+def parameter_shapes(net: nn.Module) -> list[tuple[int, ...]]:
+    return [tuple(p.shape) for p in net.parameters()]
+
+
+def test_resnet18_matches_torchvision():
+    ours = on_meta(resnet18, in_channels=3, num_classes=1000)
+    theirs = on_meta(torchvision.models.resnet18)
+    assert count_params(ours) == count_params(theirs) == 11_689_512
+    assert parameter_shapes(ours) == parameter_shapes(theirs)  # layer by layer, in order
+
+
+def test_vgg11_matches_torchvision():
+    ours = on_meta(vgg11, in_channels=3, num_classes=1000)  # at the default input size, 224
+    theirs = on_meta(torchvision.models.vgg11)
+    assert count_params(ours) == count_params(theirs) == 132_863_336
+    assert parameter_shapes(ours) == parameter_shapes(theirs)
+
+
+def conv_layers(net: nn.Module) -> list[nn.Conv2d]:
+    return [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+
+
+def batch_norms(net: nn.Module) -> int:
+    return sum(isinstance(m, nn.BatchNorm2d) for m in net.modules())
+
+
+def test_alexnet_is_d2ls_not_torchvisions():
+    """d2l's AlexNet has the paper's channels; torchvision's is the later one-GPU variant."""
+    ours = on_meta(alexnet, in_channels=3, num_classes=1000)
+    theirs = on_meta(torchvision.models.alexnet)
+    assert [c.out_channels for c in conv_layers(ours)] == [96, 256, 384, 384, 256]
+    assert [c.out_channels for c in conv_layers(theirs)] == [64, 192, 384, 256, 256]
+    # Flattened features: ours 256 x 5 x 5 at 224x224, torchvision's pooled to 256 x 6 x 6.
+    assert ours.fc1.in_features == 256 * 5 * 5 and theirs.classifier[1].in_features == 256 * 6 * 6
+    assert (count_params(ours), count_params(theirs)) == (50_844_008, 61_100_840)
+
+
+def test_googlenet_is_d2ls_not_torchvisions():
+    """torchvision adds batch norm after every conv and uses 3x3 where the paper has 5x5."""
+    ours = on_meta(googlenet, in_channels=3, num_classes=1000)
+    theirs = on_meta(torchvision.models.googlenet, aux_logits=False, init_weights=False)
+    assert (batch_norms(ours), batch_norms(theirs)) == (0, 57)
+    assert ours.b3[0].branch3[2].kernel_size == (5, 5)
+    assert theirs.inception3a.branch3[1].conv.kernel_size == (3, 3)
+    assert (count_params(ours), count_params(theirs)) == (6_998_552, 6_624_904)
+
+
+def test_densenet_is_d2ls_not_torchvisions():
+    """d2l: 4 blocks of 4 BN-ReLU-3x3 convs; DenseNet-121: 6-12-24-16 bottlenecks (1x1, then 3x3)."""
+    ours = on_meta(densenet, in_channels=3, num_classes=1000)
+    theirs = on_meta(torchvision.models.densenet121)
+
+    def kernel_sizes(net: nn.Module) -> dict[int, int]:
+        sizes = [c.kernel_size[0] for c in conv_layers(net)]
+        return {k: sizes.count(k) for k in sorted(set(sizes))}
+
+    # Ours: 16 3x3 convs in the dense blocks, 3 transitions (1x1), the 7x7 stem.
+    assert kernel_sizes(ours) == {1: 3, 3: 16, 7: 1}
+    # DenseNet-121: 58 bottleneck layers (1x1 then 3x3), 3 transitions, the stem.
+    assert kernel_sizes(theirs) == {1: 58 + 3, 3: 58, 7: 1}
+    assert (count_params(ours), count_params(theirs)) == (1_010_944, 7_978_856)

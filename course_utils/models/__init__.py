@@ -18,7 +18,10 @@ arguments and returns an ``nn.Module``, usually an ``nn.Sequential`` of named st
 :func:`summary` over the top-level children reads like the tables in the lecture.
 
 All layers are created with explicit input sizes (no ``Lazy*`` modules), so parameter counts
-are known right after construction, without a forward pass.
+are known right after construction, without a forward pass. A convolution (or linear layer)
+followed directly by batch norm has no bias: batch norm subtracts the mean, which cancels any
+bias, and its shift β takes the bias's place. This is also what torchvision does, so
+``resnet18(in_channels=3, num_classes=1000)`` has exactly torchvision's parameters.
 
 Shapes in docstrings use ``X: (batch, channels, height, width)``.
 """

@@ -80,7 +80,9 @@ def lenet_bn(
 ) -> nn.Sequential:
     """LeNet with batch normalization (d2l's BNLeNet) for 28x28 inputs.
 
-    Batch norm sits between each affine map (conv/linear) and its sigmoid.
+    Batch norm sits between each affine map (conv/linear) and its sigmoid. Those affine maps
+    have no bias: batch norm subtracts the mean right after them, which would cancel it, and
+    its shift β does the bias's job (226 parameters fewer than d2l's BNLeNet).
     ``batch_norm(num_features, num_dims)`` builds the normalization layer, ``num_dims`` being
     4 after a conv and 2 after a linear layer; ``None`` uses ``nn.BatchNorm2d``/``nn.BatchNorm1d``.
     Pass the from-scratch ``BatchNorm`` class to compare it with PyTorch's.
@@ -95,19 +97,19 @@ def lenet_bn(
     return nn.Sequential(
         OrderedDict(
             [
-                ("conv1", nn.Conv2d(in_channels, 6, kernel_size=5)),
+                ("conv1", nn.Conv2d(in_channels, 6, kernel_size=5, bias=False)),
                 ("bn1", bn(6, 4)),
                 ("act1", nn.Sigmoid()),
                 ("pool1", nn.AvgPool2d(kernel_size=2, stride=2)),
-                ("conv2", nn.Conv2d(6, 16, kernel_size=5)),
+                ("conv2", nn.Conv2d(6, 16, kernel_size=5, bias=False)),
                 ("bn2", bn(16, 4)),
                 ("act2", nn.Sigmoid()),
                 ("pool2", nn.AvgPool2d(kernel_size=2, stride=2)),
                 ("flatten", nn.Flatten()),
-                ("fc1", nn.Linear(16 * 4 * 4, 120)),
+                ("fc1", nn.Linear(16 * 4 * 4, 120, bias=False)),
                 ("bn3", bn(120, 2)),
                 ("act3", nn.Sigmoid()),
-                ("fc2", nn.Linear(120, 84)),
+                ("fc2", nn.Linear(120, 84, bias=False)),
                 ("bn4", bn(84, 2)),
                 ("act4", nn.Sigmoid()),
                 ("fc3", nn.Linear(84, num_classes)),

@@ -24,12 +24,14 @@ class BasicBlock(nn.Module):
     degradation experiment compares. ``X: (batch, in_channels, h, w) ->
     (batch, out_channels, h', w')`` with ``h' = ceil(h / stride)``.
 
-    The shortcut is the identity, or a strided 1x1 conv (without batch norm, as in d2l) when
-    the output shape differs from the input's. ``use_1x1conv=None`` decides automatically;
-    ``True`` forces the 1x1 conv even when the identity would fit.
+    The shortcut is the identity, or a strided 1x1 conv followed by batch norm when the output
+    shape differs from the input's (the paper's projection shortcut, as in torchvision; d2l
+    leaves out the batch norm). ``use_1x1conv=None`` decides automatically; ``True`` forces the
+    1x1 conv even when the identity would fit.
 
-    The convs keep their bias, as in d2l, so parameter counts match the lecture, although
-    batch norm right after them makes the bias redundant.
+    No conv here has a bias: batch norm follows each one directly, subtracts the channel's
+    mean, and adds its own shift β, so a bias would be cancelled and relearned. The block
+    then has exactly the parameters of torchvision's ``BasicBlock``.
     """
 
     def __init__(
@@ -42,9 +44,9 @@ class BasicBlock(nn.Module):
         use_1x1conv: bool | None = None,
     ) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
 
         shape_changes = in_channels != out_channels or stride != 1
@@ -61,7 +63,10 @@ class BasicBlock(nn.Module):
                 f"{in_channels} -> {out_channels} channels with stride {stride}"
             )
         if use_1x1conv:
-            self.shortcut = nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride)
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
         else:
             self.shortcut = nn.Identity()
 
@@ -87,7 +92,7 @@ class Residual(BasicBlock):
 def _resnet_stem(in_channels: int, out_channels: int) -> nn.Sequential:
     """7x7 conv (stride 2), BN, ReLU, 3x3 max pool (stride 2): a 4x smaller resolution."""
     return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size=7, stride=2, padding=3),
+        nn.Conv2d(in_channels, out_channels, kernel_size=7, stride=2, padding=3, bias=False),
         nn.BatchNorm2d(out_channels),
         nn.ReLU(),
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
@@ -147,7 +152,7 @@ def cifar_net(
     n = (depth - 2) // 6
     stages: OrderedDict[str, nn.Module] = OrderedDict(
         stem=nn.Sequential(
-            nn.Conv2d(in_channels, widths[0], kernel_size=3, padding=1),
+            nn.Conv2d(in_channels, widths[0], kernel_size=3, padding=1, bias=False),
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(),
         )
