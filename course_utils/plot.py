@@ -314,17 +314,6 @@ def layer_label(module) -> tuple[str, str]:
     return "other", type(module).__name__
 
 
-def _grouped(items: list[str]) -> list[str]:
-    """Runs of equal items as one: ["ReLU", "ReLU", "x"] -> ["2 × ReLU", "x"]."""
-    out: list[list] = []
-    for item in items:
-        if out and out[-1][0] == item:
-            out[-1][1] += 1
-        else:
-            out.append([item, 1])
-    return [item if n == 1 else f"{n} × {item}" for item, n in out]
-
-
 def _block_name(module) -> tuple[str, int | None] | None:
     """("residual", out channels) etc. for the course's branching blocks; None for anything else."""
     from .models import BasicBlock, DenseBlock, Inception
@@ -338,61 +327,69 @@ def _block_name(module) -> tuple[str, int | None] | None:
     return None
 
 
-def _leaf_pattern(labels: list[str]) -> tuple[str, list[str]] | None:
-    """The course's chains of layers (vgg_block, nin_block, transition_block) by their labels."""
+def _items(children: list) -> list[str]:
+    """What a block holds, in order and in few words: an activation or normalization joins the
+    layer before it ("conv 3×3, 64 + ReLU"), and runs of equal items collapse ("2 × residual, 128")."""
+    items: list[list] = []  # [text, channels (blocks only), is a branching block]
+    for child in children:
+        block = _block_name(child)
+        if block is not None:
+            items.append([block[0], block[1], True])
+        elif any(True for _ in child.children()):
+            _, first, rest = _describe("", child)
+            items.append([" · ".join([first, *rest]), None, False])
+        else:
+            kind, label = layer_label(child)
+            if kind in ("act", "norm") and items and not items[-1][2]:
+                items[-1][0] += f" + {label}"
+            else:
+                items.append([label, None, False])
+    runs: list[list] = []  # [text, channels, is block, count]
+    for text, channels, is_block in items:
+        if runs and runs[-1][0] == text and runs[-1][2] == is_block:
+            runs[-1][3] += 1
+            if runs[-1][1] != channels:
+                runs[-1][1] = None  # channels differ along the run: the shapes tell them
+        else:
+            runs.append([text, channels, is_block, 1])
+    return [(f"{n} × " if n > 1 else "") + text + (f", {c}" if c is not None else "") for text, c, _, n in runs]
+
+
+def _leaf_block_name(labels: list[str]) -> str | None:
+    """The course's chains of layers (vgg_block, nin_block, transition_block), known by their labels."""
     n = len(labels)
     if (n >= 3 and n % 2 == 1 and labels[-1].startswith("max pool") and len(set(labels[0:-1:2])) == 1
             and labels[0].startswith("conv 3×3,") and set(labels[1:-1:2]) == {"ReLU"}):
-        return "VGG block", [f"{n // 2} × {labels[0]}", "ReLU", labels[-1]]
+        return "VGG block"
     if (n == 6 and labels[0].startswith("conv") and labels[1::2] == ["ReLU"] * 3
             and labels[2] == labels[4] and labels[2].startswith("conv 1×1,")):
-        return "NiN block", [labels[0], f"2 × {labels[2]}", "ReLU"]
+        return "NiN block"
     if n == 4 and labels[:2] == ["BN", "ReLU"] and labels[2].startswith("conv 1×1,") and labels[3].startswith("avg pool"):
-        return "transition", ["BN", "ReLU", labels[2], labels[3]]
+        return "transition"
     return None
 
 
 def _describe(name: str, module) -> tuple[str, str, list[str]]:
-    """(kind, first line, further items) of a child: a layer has one line; a block names itself
-    (or takes its child's name, e.g. "stage 2") and lists what it holds."""
+    """(kind, first line, further items) of a child: a layer is one line; a block has a heading
+    (what it is, or the child's name, e.g. "stage 2") and lists what it holds."""
+    from .models import DenseBlock
+
     children = list(module.children())
     if not children:
         kind, label = layer_label(module)
         return kind, label, []
     block = _block_name(module)
+    if isinstance(module, DenseBlock):
+        layers = list(module.net.children())
+        return "block", "dense block", [f"{len(layers)} × conv 3×3, +{layers[0][-1].out_channels}",
+                                        "BN + ReLU before each conv"]
     if block is not None:
-        what, channels = block
-        from .models import DenseBlock
-
-        if isinstance(module, DenseBlock):
-            layers = list(module.net.children())
-            growth = layers[0][-1].out_channels
-            return "block", what, [f"{len(layers)} × conv 3×3, +{growth}", "BN · ReLU before each conv"]
         stride = _stride(module.conv1.stride) if hasattr(module, "conv1") else ""
-        return "block", f"{what}, {channels}{stride}", []
+        return "block", f"{block[0]}, {block[1]}{stride}", []
+    known = None
     if all(not any(True for _ in c.children()) for c in children):
-        labels = [layer_label(c)[1] for c in children]
-        pattern = _leaf_pattern(labels)
-        if pattern is not None:
-            return "block", pattern[0], pattern[1]
-        return "block", _pretty(name), _grouped(labels)
-    # A stage: runs of the same block collapse into one item ("2 × residual, 128").
-    items: list[list] = []  # [what, channels or None, count]
-    for child in children:
-        block = _block_name(child)
-        if block is None:
-            kind, first, rest = _describe("", child)
-            what, channels = " · ".join([first, *rest]) if rest else first, None
-        else:
-            what, channels = block
-        if items and items[-1][0] == what and block is not None:
-            items[-1][2] += 1
-            if items[-1][1] != channels:
-                items[-1][1] = None  # channels differ along the run: the shapes tell them
-        else:
-            items.append([what, channels, 1])
-    text = [(f"{n} × " if n > 1 else "") + what + (f", {c}" if c is not None else "") for what, c, n in items]
-    return "block", _pretty(name), text
+        known = _leaf_block_name([layer_label(c)[1] for c in children])
+    return "block", known or _pretty(name), _items(children)
 
 
 def _pretty(name: str) -> str:
@@ -413,13 +410,20 @@ def _shape_text(shape) -> str:
 # ---- measuring text (in inches, before drawing)
 
 @lru_cache(maxsize=None)
-def _text_width(text: str, size: float) -> float:
+def _text_width(text: str, size: float, bold: bool = False) -> float:
+    """Width in inches of the widest line of text at size points."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
 
-    widths = [TextToPath().get_text_width_height_descent(line, FontProperties(size=size), ismath=False)[0]
-              for line in text.split("\n")]
-    return max(widths) / 72
+    font = FontProperties(size=size, weight="bold" if bold else "normal")
+    return max(TextToPath().get_text_width_height_descent(line, font, ismath=False)[0]
+               for line in text.split("\n")) / 72
+
+
+def _label_width(node: "_Node", size: float) -> float:
+    """A block's heading (its first line) is bold."""
+    head, _, rest = node.label.partition("\n")
+    return max(_text_width(head, size, bold=node.kind == "block"), _text_width(rest, size) if rest else 0)
 
 
 def _line_height(size: float) -> float:
@@ -444,17 +448,19 @@ def _wrap(items: list[str], width: float, size: float) -> list[str]:
 def _size_box(node: _Node, size: float, min_width: float = 0.8) -> None:
     """Set node.w and node.h to hold its label and shape (shape one point smaller, grey)."""
     lines = node.label.count("\n") + 1
-    node.w = max(min_width, _text_width(node.label, size) + 2 * _PAD,
+    node.w = max(min_width, _label_width(node, size) + 2 * _PAD,
                  _text_width(node.shape, size - 1) + 2 * _PAD if node.shape else 0)
     node.h = lines * _line_height(size) + (_line_height(size - 1) if node.shape else 0) + 2 * _PAD
 
 
-_MINOR = re.compile(r"^(\d+ × )?(ReLU|sigmoid|tanh|BN|flatten|dropout .*|(max|avg) pool .*|global .* pool|BN · ReLU.*)$")
+_MINOR = re.compile(r"^(\d+ × )?(ReLU|sigmoid|tanh|BN|flatten|dropout |(max|avg) pool |global .* pool)")
 
 
 def _brief(items: list[str]) -> list[str]:
-    """A block's one telling item: the first that is no activation, normalization, pooling or flatten."""
-    return [next((item for item in items if not _MINOR.match(item)), items[0])] if items else []
+    """A block's one telling item, without what joined it: the first that is no activation,
+    normalization, pooling, dropout or flatten ("conv 7×7 /2, 64", "2 × residual, 128")."""
+    telling = [item for item in items if not _MINOR.match(item)] or items
+    return [telling[0].split(" + ")[0]] if telling else []
 
 
 def _nodes_of_chain(net, input_shape: tuple[int, ...], depth: int, size: float,
@@ -472,7 +478,8 @@ def _nodes_of_chain(net, input_shape: tuple[int, ...], depth: int, size: float,
         except AttributeError:  # summary names a childless net after its type
             module = net
         kind, first, items = _describe(row["name"].rsplit(".", 1)[-1] if depth == 1 else row["name"], module)
-        label = "\n".join([first, *_wrap(_brief(items) if brief else items, leaf_width, size)])
+        detail = _wrap_label("\n".join(_wrap(_brief(items) if brief else items, leaf_width, size)), leaf_width, size)
+        label = "\n".join([first, detail]) if detail else first
         nodes.append(_Node(row["name"], kind, label, _shape_text(row["output_shape"])))
     return nodes
 
@@ -509,11 +516,16 @@ class _Canvas:
                                          boxstyle="round,pad=0,rounding_size=0.05", facecolor=face,
                                          edgecolor=_EDGE, linewidth=1.0, **style))
         lines = node.label.count("\n") + 1
-        text_h = lines * _line_height(self.size) + (_line_height(self.size - 1) if node.shape else 0)
+        lh = _line_height(self.size)
+        text_h = lines * lh + (_line_height(self.size - 1) if node.shape else 0)
         top = node.y + (node.h + text_h) / 2  # the text block centred in the box
         cx = node.x + node.w / 2
-        self.ax.text(cx, top - lines * _line_height(self.size) / 2, node.label, ha="center", va="center",
-                     fontsize=self.size, linespacing=_LINE_SPACING, gid=f"label:{node.key}")
+        head, _, rest = node.label.partition("\n")
+        self.ax.text(cx, top - lh / 2, head, ha="center", va="center", fontsize=self.size,
+                     weight="bold" if node.kind == "block" else "normal", gid=f"label:{node.key}")
+        if rest:  # what a block holds, under its heading
+            self.ax.text(cx, top - lh - (lines - 1) * lh / 2, rest, ha="center", va="center", fontsize=self.size,
+                         linespacing=_LINE_SPACING, gid=f"detail:{node.key}")
         if node.shape:
             self.ax.text(cx, top - lines * _line_height(self.size) - _line_height(self.size - 1) / 2,
                          node.shape, ha="center", va="center", fontsize=self.size - 1, color=_GREY,
@@ -639,6 +651,19 @@ def _fit(make: Callable[[float], tuple[float, float]]) -> float:
     return _FONT_SIZES[-1]
 
 
+def _fit_chain(layout: Callable[[float], tuple[list, float, float]]) -> float:
+    """The font size for a chain: fewer rows are worth a point less (one row at 10 pt reads better
+    than two at 11), but only while it fits the slide."""
+    best = None
+    for size in _FONT_SIZES:
+        rows, width, height = layout(size)
+        if width <= _MAX_WIDTH and height <= _MAX_HEIGHT:
+            score = len(rows) + 0.6 * (_FONT_SIZES[0] - size)
+            if best is None or score < best[0]:
+                best = (score, size)
+    return best[1] if best else _FONT_SIZES[-1]
+
+
 def plot_architecture(net, input_shape: tuple[int, ...], depth: int = 1, ax=None, *,
                       title: str | None = None) -> "Figure":
     """A picture of a network, drawn from the module itself.
@@ -664,7 +689,7 @@ def plot_architecture(net, input_shape: tuple[int, ...], depth: int = 1, ax=None
 
     if isinstance(net, Inception):
         return _plot_inception(net, input_shape, ax, title)
-    if isinstance(net, BasicBlock) and net.residual:
+    if isinstance(net, BasicBlock):
         return _plot_residual(net, input_shape, ax, title)
     if isinstance(net, DenseBlock):
         return _plot_dense_block(net, input_shape, ax, title)
@@ -675,7 +700,7 @@ def plot_architecture(net, input_shape: tuple[int, ...], depth: int = 1, ax=None
         rows, width, height = _layout_chain(_nodes_of_chain(net, input_shape, depth, size), size)
         return rows, width, height
 
-    size = _fit(lambda s: layout(s)[1:])
+    size = _fit_chain(layout)
     rows, width, height = layout(size)
     canvas, x0, y0 = _frame(width, height, title, size, ax)
     _draw_chain(canvas, rows, x0, y0)
@@ -685,7 +710,8 @@ def plot_architecture(net, input_shape: tuple[int, ...], depth: int = 1, ax=None
 def _default_title(net) -> str | None:
     """A block's name for a picture of a block on its own (vgg_block, nin_block, ...); else none."""
     kind, first, _ = _describe("", net)
-    return first if kind == "block" and first else None
+    names = {"VGG block": "VGG block", "NiN block": "NiN block", "transition": "Transition block"}
+    return names.get(first) if kind == "block" else None
 
 
 # ---- the course's branching blocks, drawn from their inside
@@ -768,49 +794,65 @@ def _plot_inception(block, input_shape, ax, title):
 
 
 def _residual_layout(block, input_shape, size: float):
-    inner = _child_nodes(block, input_shape, 1, size)
+    """Main path in a row (with the two ReLUs of forward(), which are functions, not children);
+    the shortcut (nn.Identity, or a 1×1 conv with batch norm) in a row below, from the input to
+    the addition. A plain BasicBlock (residual=False) has neither shortcut nor addition."""
+    inner = _child_nodes(block, input_shape, 2, size)
     shape = _output_shape(block, input_shape)
     relu1 = _Node("relu (F.relu after bn1)", "act", "ReLU", inner["bn1"].shape)
-    add = _Node("add", "merge", "+", shape)
-    relu2 = _Node("relu (F.relu after the addition)", "act", "ReLU", shape)
+    add = _Node("add", "merge", "+", shape) if block.residual else None
+    relu2 = _Node("relu (F.relu at the end)", "act", "ReLU", shape)
     source = _Node("input", "data", "input", _shape_text(input_shape))
     main = [source, inner["conv1"], inner["bn1"], relu1, inner["conv2"], inner["bn2"], add, relu2]
-    shortcut = inner["shortcut"]
-    for node in [*main, shortcut]:
+    main = [node for node in main if node is not None]
+    shortcut = [node for key, node in inner.items() if key == "shortcut" or key.startswith("shortcut.")]
+    for node in main + shortcut:
         _size_box(node, size)
     height = max(n.h for n in main)
-    add.w = add.h = 0.42
     x = 0.0
     for node in main:
-        if node is not add:
-            node.h = height
-        node.x, node.y = x, -height / 2 - node.h / 2 if node is add else -height
+        if node is add:
+            node.w = node.h = 0.42
+            node.x, node.y = x, -height / 2 - node.h / 2
+        else:
+            node.h, node.x, node.y = height, x, -height
         x += node.w + _GAP_X
-    shortcut.h = height
-    shortcut.y = -2 * height - 0.45
-    shortcut.x = (main[1].x + main[5].x + main[5].w) / 2 - shortcut.w / 2
-    return main, shortcut, x - _GAP_X, 2 * height + 0.45
+    if not shortcut:
+        return main, shortcut, x - _GAP_X, height
+    # The shortcut's boxes, centred under the main path's layers.
+    span = sum(n.w for n in shortcut) + _GAP_X * (len(shortcut) - 1)
+    x = (main[1].x + main[5].x + main[5].w) / 2 - span / 2
+    for node in shortcut:
+        node.h, node.x, node.y = height, x, -2 * height - 0.45
+        x += node.w + _GAP_X
+    return main, shortcut, max(n.x + n.w for n in main), 2 * height + 0.45
 
 
 def _plot_residual(block, input_shape, ax, title):
-    size = _fit(lambda s: _residual_layout(block, input_shape, s)[2:])
-    main, shortcut, *_ = _residual_layout(block, input_shape, size)
     from torch import nn
 
-    what = "identity" if isinstance(block.shortcut, nn.Identity) else "1×1 conv"
-    canvas = _block_canvas([*main, shortcut], title or f"Residual block: main path and shortcut ({what})", size, ax)
-    source, add = main[0], main[6]
+    size = _fit(lambda s: _residual_layout(block, input_shape, s)[2:])
+    main, shortcut, *_ = _residual_layout(block, input_shape, size)
+    if block.residual:
+        what = "identity" if isinstance(block.shortcut, nn.Identity) else "1×1 conv"
+        title = title or f"Residual block: main path and shortcut ({what}) meet at the addition"
+    else:
+        title = title or "Plain block: the residual block without its shortcut"
+    canvas = _block_canvas(main + shortcut, title, size, ax)
     for a, b in zip(main, main[1:]):
         canvas.path([a.right, b.left])
-    y = shortcut.left[1]
-    canvas.path([source.bottom, (source.bottom[0], y), shortcut.left])
-    canvas.path([shortcut.right, (add.bottom[0], y), add.bottom])
-    for node in main:
-        if node is add:
+    if shortcut:
+        source, add = main[0], main[6]
+        y = shortcut[0].left[1]
+        canvas.path([source.bottom, (source.bottom[0], y), shortcut[0].left])
+        for a, b in zip(shortcut, shortcut[1:]):
+            canvas.path([a.right, b.left])
+        canvas.path([shortcut[-1].right, (add.bottom[0], y), add.bottom])
+    for node in main + shortcut:
+        if node.kind == "merge":
             canvas.circle(node, "+")
         else:
             canvas.box(node)
-    canvas.box(shortcut)
     return _finish(canvas)
 
 
@@ -868,7 +910,8 @@ def _fold(nodes: list[_Node]) -> list[_Node]:
     for node in nodes:
         if out and node.kind in _FOLDED_KINDS and out[-1].kind != "data" and "\n" not in node.label:
             head = out[-1]
-            head.label = f"{head.label} + {node.label}" if "\n" not in head.label else f"{head.label}\n+ {node.label}"
+            if node.label != "flatten":  # the next box's shape shows it; d2l's figures leave it out too
+                head.label = f"{head.label} + {node.label}" if "\n" not in head.label else f"{head.label}\n+ {node.label}"
             head.shape = node.shape
             head.key = f"{head.key}+{node.key}"
         else:
@@ -877,7 +920,7 @@ def _fold(nodes: list[_Node]) -> list[_Node]:
 
 
 _COLUMN_GAP = 0.25   # between networks
-_STEP = 0.14         # between boxes in a column (the arrow)
+_STEP = 0.13         # between boxes in a column (the arrow)
 _HEADING_H = 0.36    # a column's heading (the network's name)
 
 
@@ -898,19 +941,29 @@ def _wrap_label(label: str, width: float, size: float) -> str:
     return "\n".join(out)
 
 
+def _atom_width(node: _Node, size: float) -> float:
+    """The widest piece of a label that _wrap_label cannot break (a block's heading is bold)."""
+    head, _, rest = node.label.partition("\n")
+    pieces = [(p, node.kind == "block") for p in re.split(r" \+ | · ", head)]
+    pieces += [(p, False) for p in re.split(r"\n| \+ | · ", rest) if p]
+    return max(_text_width(p, size, bold) for p, bold in pieces)
+
+
 def _columns_layout(nets, shapes, depth: int, fold: bool, show_shapes: bool, size: float):
     """Nodes of every network placed in columns of one box width; returns columns, width, height."""
     columns = []
     for name, net in nets.items():
         nodes = _nodes_of_chain(net, shapes[name], depth, size, brief=True)[1:]  # the heading gives the input
-        columns.append((name, _fold(nodes) if fold else nodes))
+        nodes = _fold(nodes) if fold else nodes
+        for node in nodes:
+            node.key = f"{name}/{node.key}"  # the networks' children share names (conv1, fc1, ...)
+        columns.append((name, nodes))
     every = [n for _, nodes in columns for n in nodes]
     shape_w = max(_text_width(n.shape, size - 1) for n in every) + 0.1 if show_shapes else 0.0
     # As wide as the widest one-line label, but no wider than the slide allows: longer labels wrap.
-    natural = max(_text_width(n.label, size) for n in every if "\n" not in n.label) + 2 * _PAD
+    natural = max(_label_width(n, size) for n in every if "\n" not in n.label) + 2 * _PAD
     room = (_MAX_WIDTH - _COLUMN_GAP * (len(columns) - 1)) / len(columns) - shape_w
-    box_w = max(min(natural, room), max(_text_width(w, size) for n in every
-                                       for w in re.split(r"\n| \+ | · ", n.label)) + 2 * _PAD)
+    box_w = max(min(natural, room), max(_atom_width(n, size) for n in every) + 2 * _PAD)
     col_w = max([box_w + shape_w] + [_text_width(name, size + 1) for name, _ in columns])
     height = 0.0
     for c, (name, nodes) in enumerate(columns):
@@ -918,7 +971,7 @@ def _columns_layout(nets, shapes, depth: int, fold: bool, show_shapes: bool, siz
         for node in nodes:
             node.label = _wrap_label(node.label, box_w - 2 * _PAD, size)
             node.w = box_w
-            node.h = (node.label.count("\n") + 1) * _line_height(size) + 2 * 0.05
+            node.h = (node.label.count("\n") + 1) * _line_height(size) + 2 * 0.045
             node.x, node.y = c * (col_w + _COLUMN_GAP), y - node.h
             y -= node.h + _STEP
         height = max(height, -y - _STEP)
