@@ -8,9 +8,12 @@ Where the four official files come from, in order:
 
 1. the folder named by ``COURSE_DATA_DIR`` (may be read-only, e.g. a shared copy);
 2. the local cache (``root``, else ``COURSE_CACHE_DIR``, else ``~/.cache/course_utils``);
-3. a download from the public mirrors into that cache.
+3. a download into that cache by torchvision's ``download_url``, from the mirrors torchvision
+   lists for ``FashionMNIST`` (kept up to date there), then from Zalando's own repository.
 
 Every file is checked against its official MD5; a file that fails is reported and not used.
+torchvision is imported only for a download: importing it takes seconds, longer than reading
+the whole data set from the cache, and a local file is checked just as well by ``hashlib``.
 A verified file is decompressed once and its pixels kept in the cache as ``.npy`` (what
 torchvision does with its raw files), so later runs start in milliseconds.
 """
@@ -20,7 +23,7 @@ import gzip
 import hashlib
 import math
 import os
-import urllib.request
+import shutil
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -38,11 +41,8 @@ FASHION_MNIST_FILES = {  # name -> official MD5
     "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
 }
-# The mirror torchvision uses, then the files in Zalando's own repository.
-MIRRORS = [
-    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-    "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
-]
+# The data set's home, tried after torchvision's mirrors (see download_mirrors).
+ZALANDO = "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"
 TEXT_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat",
                "sandal", "shirt", "sneaker", "bag", "ankle boot"]
 # Pixel statistics of the training set (in [0, 1]), for normalize=True.
@@ -76,42 +76,54 @@ def _verified(path: Path, expected_md5: str, report: list[str]) -> bool:
     return True
 
 
-def _download(name: str, expected_md5: str, cache: Path, mirrors: Sequence[str],
-              report: list[str], timeout: float = 30.0) -> Path | None:
+def download_mirrors() -> list[str]:
+    """Where Fashion-MNIST is downloaded from: torchvision's mirrors, then Zalando's repository."""
+    from torchvision.datasets import FashionMNIST  # seconds to import: only when downloading
+
+    return list(dict.fromkeys([*FashionMNIST.mirrors, ZALANDO]))
+
+
+def _download(name: str, expected_md5: str, cache: Path, mirrors: Sequence[str] | None,
+              report: list[str]) -> Path | None:
+    """Download ``name`` into ``cache`` from the first mirror that serves the official file."""
+    # Looked up at call time (not imported by name) so that tests can stand in for the network.
+    from torchvision.datasets import utils as tv_utils
+
+    staging = cache / ".download"  # only a verified file ever gets its real name in the cache
     try:
-        cache.mkdir(parents=True, exist_ok=True)
+        staging.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         report.append(f"cache {cache}: cannot create it ({error})")
         return None
-    target = cache / name
-    partial = cache / (name + ".part")
-    for mirror in mirrors:
-        url = mirror + name
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as f:
-                while chunk := response.read(1 << 20):
-                    f.write(chunk)
-        except Exception as error:  # any network failure: try the next mirror
+    partial = staging / name
+    try:
+        for mirror in download_mirrors() if mirrors is None else mirrors:
+            url = mirror + name
             partial.unlink(missing_ok=True)
-            report.append(f"{url}: download failed ({type(error).__name__}: {error})")
-            continue
-        if _verified(partial, expected_md5, report):
-            partial.replace(target)  # only a verified file ever gets the real name
-            return target
-        partial.unlink(missing_ok=True)
-        report[-1] = f"{url}: downloaded file has the wrong MD5, discarded"
-    return None
+            try:
+                # Checks the MD5 after downloading and raises RuntimeError if it is wrong.
+                tv_utils.download_url(url, str(staging), filename=name, md5=expected_md5)
+            except Exception as error:  # a network failure or a wrong file: try the next mirror
+                if isinstance(error, RuntimeError) and partial.is_file():  # torchvision's MD5 check
+                    report.append(f"{url}: downloaded file has the wrong MD5 ({md5sum(partial)}), discarded")
+                else:
+                    report.append(f"{url}: download failed ({type(error).__name__}: {error})")
+                continue
+            return partial.replace(cache / name)
+        return None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def find_fashion_mnist(root: str | Path | None = None, *, download: bool = True,
                        mirrors: Sequence[str] | None = None) -> dict[str, Path]:
     """Return a verified local path for each of the four official files.
 
-    Looks in ``$COURSE_DATA_DIR``, then the cache ``root``, then downloads into ``root``.
+    Looks in ``$COURSE_DATA_DIR``, then the cache ``root``, then downloads into ``root`` (from
+    ``mirrors``, URLs of folders; by default :func:`download_mirrors`).
     Raises DataNotFoundError naming every file and place it tried, and what to do.
     """
     cache = data_cache(root)
-    mirrors = MIRRORS if mirrors is None else mirrors
     data_dir = os.environ.get("COURSE_DATA_DIR")
     found, report = {}, []
     for name, md5 in FASHION_MNIST_FILES.items():
@@ -206,7 +218,8 @@ def _bilinear_by_matmul(X: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     a quarter faster than interpolate's per-pixel loop for Fashion-MNIST at 224x224.
     """
     (b, c, h, w), (H, W) = X.shape, size
-    R_h, R_w = _resize_matrix(h, H).to(X.dtype), _resize_matrix(w, W).to(X.dtype)
+    # The cached matrices live on the CPU; moved to X (a no-op there) so any device can use them.
+    R_h, R_w = _resize_matrix(h, H).to(X.device, X.dtype), _resize_matrix(w, W).to(X.device, X.dtype)
     rows = X.reshape(-1, w) @ R_w.T                       # (batch * channels * h, W)
     return torch.matmul(R_h, rows.reshape(b * c, h, W)).reshape(b, c, H, W)
 
