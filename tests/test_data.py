@@ -1,14 +1,51 @@
-"""Fashion-MNIST files (sources, checksums, errors) and the on-device loader."""
+"""Fashion-MNIST files (sources, checksums, errors) and the on-device loader.
+
+Downloads go through torchvision's ``download_url``; the tests serve the files from a folder over
+HTTP on localhost, or stand in for torchvision, so none needs the internet.
+"""
+import functools
+import http.server
 import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
 import warnings
 
 import pytest
 import torch
+from torchvision.datasets import FashionMNIST
+from torchvision.datasets import utils as tv_utils
 
 from course_utils import data
 from course_utils.data import DataNotFoundError, DeviceLoader, find_fashion_mnist, load_fashion_mnist
 
 UNREACHABLE = ["http://127.0.0.1:9/"]  # nothing listens on the discard port: fails at once
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # no request log in the test output
+        pass
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """serve(folder) -> the URL of a mirror that serves that folder over HTTP on localhost."""
+    servers = []
+
+    def start(folder) -> str:
+        handler = functools.partial(QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        # torchvision first asks for each file only to follow redirects and hangs up mid-answer.
+        server.handle_error = lambda request, client_address: None
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +64,7 @@ def test_official_files_are_accepted(official_dir, monkeypatch, tmp_path):
         assert data.md5sum(path) == data.FASHION_MNIST_FILES[name]
 
 
-def test_corrupt_file_is_reported_and_not_used(official_dir, monkeypatch, tmp_path):
+def test_corrupt_file_is_reported_and_not_used(official_dir, monkeypatch, tmp_path, serve):
     bad_dir = tmp_path / "bad"
     bad_dir.mkdir()
     for name in data.FASHION_MNIST_FILES:
@@ -35,8 +72,8 @@ def test_corrupt_file_is_reported_and_not_used(official_dir, monkeypatch, tmp_pa
     (bad_dir / "train-labels-idx1-ubyte.gz").write_bytes(b"not the real file")
     monkeypatch.setenv("COURSE_DATA_DIR", str(bad_dir))
     cache = tmp_path / "cache"
-    # A mirror with the good files (a local folder) lets the download step replace the bad one.
-    mirror = [official_dir.as_uri() + "/"]
+    # A mirror with the good files lets the download step replace the bad one.
+    mirror = [serve(official_dir)]
     with pytest.warns(UserWarning, match="train-labels-idx1-ubyte.gz is corrupt"):
         files = find_fashion_mnist(cache, mirrors=mirror)
     assert files["train-labels-idx1-ubyte.gz"] == cache / "train-labels-idx1-ubyte.gz"
@@ -44,7 +81,7 @@ def test_corrupt_file_is_reported_and_not_used(official_dir, monkeypatch, tmp_pa
     assert files["train-images-idx3-ubyte.gz"] == bad_dir / "train-images-idx3-ubyte.gz"
 
 
-def test_corrupt_download_is_discarded(official_dir, monkeypatch, tmp_path):
+def test_corrupt_download_is_discarded(monkeypatch, tmp_path, serve):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     evil = tmp_path / "evil"
     evil.mkdir()
@@ -54,14 +91,14 @@ def test_corrupt_download_is_discarded(official_dir, monkeypatch, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(DataNotFoundError, match="wrong MD5"):
-            find_fashion_mnist(cache, mirrors=[evil.as_uri() + "/"])
+            find_fashion_mnist(cache, mirrors=[serve(evil)])
     assert not any(cache.iterdir()), "a file that failed its checksum was kept"
 
 
-def test_download_into_cache_then_reuse(official_dir, monkeypatch, tmp_path):
+def test_download_into_cache_then_reuse(official_dir, monkeypatch, tmp_path, serve):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     cache = tmp_path / "cache"
-    first = find_fashion_mnist(cache, mirrors=UNREACHABLE + [official_dir.as_uri() + "/"])
+    first = find_fashion_mnist(cache, mirrors=UNREACHABLE + [serve(official_dir)])
     assert all(path.parent == cache for path in first.values())
     # Second time round nothing is downloaded: the cache is enough.
     second = find_fashion_mnist(cache, mirrors=UNREACHABLE)
@@ -79,6 +116,42 @@ def test_offline_error_names_files_places_and_variable(monkeypatch, tmp_path):
     assert str(cache) in message
     assert "COURSE_DATA_DIR" in message
     assert "127.0.0.1:9" in message and "download failed" in message
+
+
+def test_md5s_are_torchvisions():
+    assert data.FASHION_MNIST_FILES == dict(FashionMNIST.resources)
+
+
+def test_downloads_from_torchvisions_mirrors_with_its_md5_check(official_dir, monkeypatch, tmp_path):
+    """Stands in for the network: records what torchvision is asked for and fails the first mirror."""
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    calls = []
+
+    def fake_download_url(url, root, filename=None, md5=None, **kwargs):
+        calls.append((url, md5))
+        if len(calls) == 1:
+            raise urllib.error.URLError("no network in this test")
+        shutil.copy(official_dir / filename, f"{root}/{filename}")
+
+    monkeypatch.setattr(tv_utils, "download_url", fake_download_url)
+    cache = tmp_path / "cache"
+    files = find_fashion_mnist(cache)
+    assert data.download_mirrors()[0] == FashionMNIST.mirrors[0]
+    name = "train-images-idx3-ubyte.gz"
+    assert calls[0] == (FashionMNIST.mirrors[0] + name, data.FASHION_MNIST_FILES[name])
+    assert calls[1][0] == data.download_mirrors()[1] + name  # the next mirror
+    assert all(md5 == data.FASHION_MNIST_FILES[url.rpartition("/")[2]] for url, md5 in calls)
+    assert sorted(path.name for path in cache.iterdir()) == sorted(data.FASHION_MNIST_FILES)  # nothing else
+    assert all(files[name] == cache / name for name in data.FASHION_MNIST_FILES)
+
+
+def test_torchvision_is_imported_only_for_a_download():
+    """Importing torchvision takes seconds: loading from COURSE_DATA_DIR or the cache never does it."""
+    code = ("import sys, course_utils as cu; cu.load_fashion_mnist(256, device='cpu', train_subset=10); "
+            "print('torchvision' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 def test_missing_data_dir_is_named(monkeypatch, tmp_path):
