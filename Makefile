@@ -35,8 +35,10 @@ $(NPM_STAMP): slides/package.json slides/package-lock.json
 	touch $(NPM_STAMP)
 
 # Jupyter's defaults are kept on purpose: it listens on localhost only and asks for its token.
+# As root (Docker containers, many cloud machines) Jupyter refuses to start without --allow-root,
+# so it is added then, and only then; the server still listens on localhost with a token.
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Executes the notebooks under the active profile (COURSE_PROFILE; unset: full on a GPU, laptop
 # otherwise). make slides NOTEBOOKS="03_lenet 07" builds some decks; REUSE=1 keeps executed copies
