@@ -221,7 +221,7 @@ _GREY = "#5a5a5a"
 _SHAPE_NOTE = "shapes: channels × height × width after each layer (batch left out)"
 _MAX_WIDTH = 12.0   # inches of drawing: 1200 px at the notebooks' 100 dpi, inside a 1280×720 slide
 _MAX_HEIGHT = 4.9   # inches of drawing: with title and legend under 6 in, room for a slide's heading
-_FONT_SIZES = (11.0, 10.0, 9.0, 8.0)  # tried in turn until the picture fits; 8 pt is ~11 px
+_FONT_SIZES = (13.0, 12.0, 11.0, 10.0, 9.0, 8.0)  # largest that fits the slide; 8 pt is ~11 px
 
 
 @dataclass
@@ -382,7 +382,7 @@ def _describe(name: str, module) -> tuple[str, str, list[str]]:
     if isinstance(module, DenseBlock):
         layers = list(module.net.children())
         return "block", "dense block", [f"{len(layers)} × conv 3×3, +{layers[0][-1].out_channels}",
-                                        "BN + ReLU before each conv"]
+                                        "BN, ReLU before each"]
     if block is not None:
         stride = _stride(module.conv1.stride) if hasattr(module, "conv1") else ""
         return "block", f"{block[0]}, {block[1]}{stride}", []
@@ -471,7 +471,8 @@ def _nodes_of_chain(net, input_shape: tuple[int, ...], depth: int, size: float,
 
     rows = summary(net, input_shape, depth=depth, print_table=False)
     nodes = [_Node("input", "data", "input", _shape_text(input_shape))]
-    leaf_width = max([_text_width(layer_label(m)[1], size) for m in net.modules()] + [1.5])
+    # A block's lines may be as wide as its widest layer's label, or about 24 characters.
+    leaf_width = max([_text_width(layer_label(m)[1], size) for m in net.modules()] + [size * 24 / 72 * 0.55])
     for row in rows:
         try:
             module = net.get_submodule(row["name"])
@@ -652,13 +653,13 @@ def _fit(make: Callable[[float], tuple[float, float]]) -> float:
 
 
 def _fit_chain(layout: Callable[[float], tuple[list, float, float]]) -> float:
-    """The font size for a chain: fewer rows are worth a point less (one row at 10 pt reads better
-    than two at 11), but only while it fits the slide."""
+    """The font size for a chain: one row fewer is worth up to 3 points less (one row at 10 pt reads
+    better than two at 12), but only while it fits the slide."""
     best = None
     for size in _FONT_SIZES:
         rows, width, height = layout(size)
         if width <= _MAX_WIDTH and height <= _MAX_HEIGHT:
-            score = len(rows) + 0.6 * (_FONT_SIZES[0] - size)
+            score = 1.5 * len(rows) + 0.5 * (_FONT_SIZES[0] - size)
             if best is None or score < best[0]:
                 best = (score, size)
     return best[1] if best else _FONT_SIZES[-1]

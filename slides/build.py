@@ -12,6 +12,12 @@ plugin), MathJax 2, require.js and jQuery are copied from slides/node_modules (`
 into slides/assets/, and every deck refers to them by relative paths, so the folder slides/ works
 opened straight from disk. After writing a deck the build fails if it still names a remote asset or
 a local one that is not there.
+
+Two cell tags shape a deck (see CONTRIBUTING.md): a slide or subslide whose first cell is tagged
+`deep-dive` moves, with all its cells, to an appendix at the end of the deck, behind an "Appendix:
+deep dives" title slide, so that the lecture path stays lean; a code cell tagged `hide-input`
+shows only its output. The build prints each deck's slide count on the lecture path and in the
+appendix; `python slides/build.py --count` prints that table for every notebook without building.
 """
 from __future__ import annotations
 
@@ -83,6 +89,106 @@ def slide_type(cell) -> str:
     return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-")
 
 
+DEEP_DIVE = "deep-dive"      # on a slide's first cell: the slide goes to the appendix
+HIDE_INPUT = "hide-input"    # on a code cell: the deck shows its output only
+APPENDIX_TITLE = "Appendix: deep dives"
+APPENDIX_TAG = "course-appendix-title"  # marks the title cell that arrange() adds
+
+
+def tags_of(cell) -> set:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def slide_units(nb) -> list[list]:
+    """The cells grouped by the slide they are on: a `slide` or `subslide` cell opens a new group.
+    The first group also holds the cells before the first slide (skipped setup cells)."""
+    units: list[list] = [[]]
+    for cell in nb["cells"]:
+        if slide_type(cell) in ("slide", "subslide") and any(slide_type(c) not in ("skip", "notes") for c in units[-1]):
+            units.append([])
+        units[-1].append(cell)
+    return units
+
+
+def is_deep_dive(unit: list) -> bool:
+    return slide_type(unit[0]) in ("slide", "subslide") and DEEP_DIVE in tags_of(unit[0])
+
+
+def check_tags(nb, name: str = "notebook") -> None:
+    """A deep-dive tag that would move nothing is a mistake: say where it is and what to do."""
+    units = slide_units(nb)
+    if is_deep_dive(units[0]):
+        raise SystemExit(f"{name}: the title slide is tagged {DEEP_DIVE!r}; the deck must start on the lecture path")
+    index = 0
+    for unit in units:
+        for offset, cell in enumerate(unit):
+            if (DEEP_DIVE in tags_of(cell) and not is_deep_dive(unit)
+                    and slide_type(cell) not in ("skip", "notes")):
+                first = (cell["source"].strip().splitlines() or [""])[0][:60]
+                raise SystemExit(
+                    f"{name}: cell {index + offset} ({first!r}) is tagged {DEEP_DIVE!r}, but the slide it is on "
+                    f"starts at cell {index}, which is not: tag that slide's first cell (the `slide` or "
+                    f"`subslide` cell) to move the whole slide to the appendix, or make this cell a subslide")
+        index += len(unit)
+
+
+def _heading(unit: list) -> str:
+    """The first markdown heading of a slide, else its first line, for the appendix's contents."""
+    for cell in unit:
+        if cell["cell_type"] == "markdown" and slide_type(cell) not in ("skip", "notes"):
+            for line in cell["source"].splitlines():
+                m = re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
+                if m:
+                    return m.group(1)
+    for cell in unit:
+        if cell["source"].strip():
+            return cell["source"].strip().splitlines()[0][:70]
+    return "(empty slide)"
+
+
+def arrange(nb):
+    """A copy of the notebook in deck order: the lecture path (every slide not tagged deep-dive),
+    then, if any slide is, an appendix title slide listing them and the deep dives as its subslides."""
+    import copy
+
+    import nbformat
+
+    units = slide_units(nb)
+    lecture = [c for u in units if not is_deep_dive(u) for c in u]
+    deep = [copy.deepcopy(u) for u in units if is_deep_dive(u)]
+    out = copy.deepcopy(nb)
+    if not deep:
+        return out
+    contents = [f"- {_heading(u)}" for u in deep[:12]] + ([f"- and {len(deep) - 12} more"] if len(deep) > 12 else [])
+    title = nbformat.v4.new_markdown_cell(
+        f"# {APPENDIX_TITLE}\n\nFor study after class; the lecture does not present them.\n\n" + "\n".join(contents),
+        metadata={"slideshow": {"slide_type": "slide"}, "tags": [APPENDIX_TAG]})
+    for unit in deep:  # one vertical stack under the title
+        unit[0].setdefault("metadata", {}).setdefault("slideshow", {})["slide_type"] = "subslide"
+    out["cells"] = copy.deepcopy(lecture) + [title] + [c for u in deep for c in u]
+    return out
+
+
+def deck_counts(nb) -> dict:
+    """Slides on the lecture path and in the appendix (the deep dives, without the appendix's title)."""
+    units = slide_units(nb)
+    lecture = {**nb, "cells": [c for u in units if not is_deep_dive(u) for c in u]}
+    return dict(lecture=expected_counts(lecture)["slides"], appendix=sum(is_deep_dive(u) for u in units))
+
+
+def count_table(notebooks: list[Path]) -> str:
+    """Each deck's slides on the lecture path and in its appendix, and the totals."""
+    import nbformat
+
+    rows = [(p.stem, deck_counts(nbformat.read(p, as_version=4))) for p in notebooks]
+    width = max([len("deck"), len("total")] + [len(name) for name, _ in rows])
+    lines = [f"{'deck':<{width}}  lecture  appendix", "-" * (width + 19)]
+    lines += [f"{name:<{width}}  {c['lecture']:>7}  {c['appendix']:>8}" for name, c in rows]
+    lines += ["-" * (width + 19), f"{'total':<{width}}  {sum(c['lecture'] for _, c in rows):>7}  "
+              f"{sum(c['appendix'] for _, c in rows):>8}"]
+    return "\n".join(lines)
+
+
 def expected_counts(nb) -> dict:
     """What nbconvert's reveal template makes of a notebook's slideshow metadata.
 
@@ -131,6 +237,20 @@ def image_outputs(nb) -> int:
             if any(k in data for k in ("image/png", "image/jpeg", "image/gif", "image/webp")):
                 count += 1
     return count
+
+
+def image_cells(nb) -> list[bool]:
+    """One entry per image a deck shows, in order: whether it is an architecture picture (its
+    cell calls plot_architecture or plot_architectures)."""
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code" or slide_type(cell) in ("skip", "notes"):
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if any(k in data for k in ("image/png", "image/jpeg", "image/gif", "image/webp")):
+                found.append("plot_architecture" in cell["source"])
+    return found
 
 
 # ------------------------------------------------------------------------------------ offline check
@@ -271,6 +391,9 @@ def exporter():
     c.SlidesExporter.widget_renderer_url = ""
     c.SlidesExporter.exclude_input_prompt = True   # In [3]: takes width a projector needs
     c.SlidesExporter.exclude_output_prompt = True
+    # `hide-input`: the picture is the point, not the code that draws it (it stays in the notebook).
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_input_tags = {HIDE_INPUT}
     return SlidesExporter(config=c, extra_template_basedirs=[str(TEMPLATES)], template_name=TEMPLATE)
 
 
@@ -278,6 +401,8 @@ def convert(executed: Path, deck: Path, title: str) -> None:
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
+    check_tags(nb, executed.name)
+    nb = arrange(nb)
     nb.metadata["title"] = title
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
@@ -373,6 +498,7 @@ def build(notebooks: list[Path], out_dir: Path = SLIDES, build_dir: Path = BUILD
         t0 = time.perf_counter()
         executed = build_dir / source.name
         try:
+            check_tags(nbformat.read(source, as_version=4), source.name)  # before a long execution
             ran = execute(source, executed, profile, timeout, reuse)
         except Exception as error:  # a failing notebook: report it, build the others
             failed.append(source.name)
@@ -391,6 +517,10 @@ def build(notebooks: list[Path], out_dir: Path = SLIDES, build_dir: Path = BUILD
     index = write_index(out_dir, sorted(index_notebooks if index_notebooks is not None else notebooks), profile)
     check_offline(index)
     print(f"  {index}", flush=True)
+    built = [n for n in notebooks if n.name not in failed]
+    if built:
+        print("Slides per deck (lecture path; appendix of deep dives, after its title slide):")
+        print(count_table(built), flush=True)
     if failed:
         raise SystemExit(f"{len(failed)} notebook(s) failed to execute, so their decks were not "
                          f"(re)built: {', '.join(failed)}")
@@ -403,7 +533,17 @@ def main(argv=None) -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="keep an executed copy in slides/build/ made from the same notebook and profile")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds one cell may run (default 3600)")
+    parser.add_argument("--count", action="store_true",
+                        help="only print each deck's slide count (lecture path, appendix); builds nothing")
     args = parser.parse_args(argv)
+    if args.count:
+        import nbformat
+
+        notebooks = find_notebooks(args.notebooks)
+        for path in notebooks:
+            check_tags(nbformat.read(path, as_version=4), path.name)
+        print(count_table(notebooks))
+        return
     t0 = time.perf_counter()
     build(find_notebooks(args.notebooks), reuse=args.reuse, timeout=args.timeout,
           index_notebooks=find_notebooks([]))

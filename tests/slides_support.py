@@ -41,17 +41,24 @@ def load_build():
     return sys.modules["slides_build"]
 
 
-def _cell(cell, kind):
+def _cell(cell, kind, *tags):
     cell.metadata["slideshow"] = {"slide_type": kind}
+    if tags:
+        cell.metadata["tags"] = list(tags)
     return cell
 
 
 SAMPLE_NOTES = "Say why the running statistics matter at test time."
 
 
+SAMPLE_ARCHITECTURE = "cu.plot_architecture(cu.lenet(), (1, 1, 28, 28));"
+SAMPLE_DEEP_DIVE = "Under the hood"
+
+
 def sample_notebook():
     """Everything a deck can hold, executed in seconds: math, a plot, fragments, notes, skipped
-    cells, a subslide and a progress bar (a widget, which the decks leave out)."""
+    cells, a subslide, a progress bar (a widget, which the decks leave out), a deep dive (which
+    moves to the appendix) and an architecture picture whose code is hidden (hide-input)."""
     md, code = new_markdown_cell, new_code_cell
     cells = [
         _cell(md("# 99 · Sample deck\n\nA small notebook shaped like a lecture: math, a plot, "
@@ -71,6 +78,10 @@ def sample_notebook():
                    "plt.title('a sine')\nplt.show()"), "subslide"),
         _cell(code("for _ in tqdm(range(3), desc='training', leave=False):\n    pass\nprint('trained')"), "-"),
         _cell(code("assert 1 + 1 == 2"), "skip"),
+        _cell(md(f"## {SAMPLE_DEEP_DIVE}\n\nA detail for later: how finely the sine is sampled."),
+              "subslide", "deep-dive"),
+        _cell(code("print(len(x), 'samples')"), "-"),
+        _cell(code(f"import course_utils as cu\n{SAMPLE_ARCHITECTURE}"), "subslide", "hide-input"),
         _cell(md("## Summary\n\nThat is all."), "slide"),
         _cell(md("## Exercises\n\n1. One.\n2. Two.\n3. Three."), "subslide"),
     ]
@@ -78,8 +89,10 @@ def sample_notebook():
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
 
 
-# What nbconvert makes of it: slides = title, batch norm, sine (subslide), summary, exercises.
-SAMPLE_EXPECTED = dict(slides=5, fragments=2, notes=1)
+# What the deck holds (build.arrange, then nbconvert): slides = title, batch norm, sine (subslide),
+# LeNet's picture (subslide), summary, exercises, then the appendix's title and the deep dive.
+SAMPLE_EXPECTED = dict(slides=8, fragments=2, notes=1)
+SAMPLE_COUNTS = dict(lecture=6, appendix=1)
 
 
 def write_sample(folder: Path, name: str = "99_sample") -> Path:

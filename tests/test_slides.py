@@ -1,20 +1,120 @@
 """The slide build's logic, without a browser or a kernel (tests/browser/ opens the built decks)."""
 import pytest
 
-from slides_support import ROOT, SAMPLE_EXPECTED, load_build, sample_notebook, write_sample
+from slides_support import (ROOT, SAMPLE_ARCHITECTURE, SAMPLE_COUNTS, SAMPLE_DEEP_DIVE, SAMPLE_EXPECTED,
+                            load_build, sample_notebook, write_sample)
 
 build = load_build()
 
 
 def test_expected_counts_follow_nbconvert():
-    assert build.expected_counts(sample_notebook()) == SAMPLE_EXPECTED
+    assert build.expected_counts(build.arrange(sample_notebook())) == SAMPLE_EXPECTED
 
 
 def test_the_first_visible_cell_opens_the_first_slide_whatever_its_type():
     nb = sample_notebook()
     nb.cells[0].metadata.slideshow.slide_type = "skip"
     nb.cells[3].metadata.slideshow.slide_type = "-"  # now the first visible cell
-    assert build.expected_counts(nb) == dict(slides=4, fragments=2, notes=1)
+    # batch norm (now the first), sine, deep dive, picture, summary, exercises: in notebook order
+    assert build.expected_counts(nb) == dict(slides=6, fragments=2, notes=1)
+
+
+def _sources(nb):
+    return [c.source.splitlines()[0] if c.source else "" for c in nb.cells]
+
+
+def test_deep_dives_move_to_an_appendix_after_the_exercises():
+    nb = sample_notebook()
+    arranged = build.arrange(nb)
+    heads = _sources(arranged)
+    deep = heads.index(f"## {SAMPLE_DEEP_DIVE}")
+    title = heads.index(f"# {build.APPENDIX_TITLE}")
+    assert heads.index("## Exercises") < title < deep
+    # The deep dive moved with every cell of its slide, in order, as a subslide under the title.
+    assert heads[deep + 1] == "print(len(x), 'samples')" and len(arranged.cells) == len(nb.cells) + 1
+    assert build.slide_type(arranged.cells[deep]) == "subslide"
+    assert build.slide_type(arranged.cells[title]) == "slide" and SAMPLE_DEEP_DIVE in arranged.cells[title].source
+    # The lecture path keeps everything else in the notebook's order; the notebook is not changed.
+    lecture = [h for h in heads[:title]]
+    assert lecture == [h for h in _sources(nb) if h not in (f"## {SAMPLE_DEEP_DIVE}", "print(len(x), 'samples')")]
+    assert build.slide_type(nb.cells[heads.index(f"## {SAMPLE_DEEP_DIVE}")]) == "subslide"
+    assert build.deck_counts(nb) == SAMPLE_COUNTS
+
+
+def test_a_deck_without_deep_dives_has_no_appendix():
+    nb = sample_notebook()
+    for cell in nb.cells:
+        cell.metadata.pop("tags", None)
+    arranged = build.arrange(nb)
+    assert _sources(arranged) == _sources(nb)
+    assert build.deck_counts(nb) == dict(lecture=SAMPLE_COUNTS["lecture"] + 1, appendix=0)
+
+
+def test_a_deep_dive_slide_can_be_a_horizontal_slide_with_fragments_and_notes():
+    from nbformat.v4 import new_markdown_cell
+
+    nb = sample_notebook()
+    bn = 3  # the batch-norm slide: math, two fragments and a note
+    nb.cells[bn].metadata["tags"] = ["deep-dive"]
+    arranged = build.arrange(nb)
+    assert build.expected_counts(arranged) == dict(slides=SAMPLE_EXPECTED["slides"], fragments=2, notes=1)
+    assert build.deck_counts(nb) == dict(lecture=SAMPLE_COUNTS["lecture"] - 1, appendix=2)
+    heads = _sources(arranged)
+    assert heads.index("# " + build.APPENDIX_TITLE) < heads.index("## Batch normalization") \
+        < heads.index("- it normalizes each channel over the minibatch")
+    # Tagging every cell of a deep-dive slide is fine; a tag on a cell of a lecture slide is not.
+    for cell in nb.cells[bn:bn + 4]:
+        cell.metadata["tags"] = ["deep-dive"]
+    build.check_tags(nb)
+    nb.cells[bn].metadata["tags"] = []
+    with pytest.raises(SystemExit, match=r"cell 4 .*tag that slide's first cell"):
+        build.check_tags(nb, "99_sample.ipynb")
+    nb.cells[bn + 1].metadata["tags"] = nb.cells[bn + 2].metadata["tags"] = []
+    nb.cells[0].metadata["tags"] = ["deep-dive"]
+    with pytest.raises(SystemExit, match="title slide"):
+        build.check_tags(nb)
+    nb.cells.insert(1, new_markdown_cell("x", metadata={"slideshow": {"slide_type": "skip"}, "tags": ["deep-dive"]}))
+    nb.cells[0].metadata["tags"] = []
+    build.check_tags(nb)  # a skipped cell shows nowhere: its tag moves nothing and harms nothing
+
+
+def test_count_table_reports_lecture_path_and_appendix(tmp_path):
+    a = write_sample(tmp_path, "03_lenet")
+    b = write_sample(tmp_path, "04_alexnet")
+    table = build.count_table([a, b]).splitlines()
+    assert table[0].split() == ["deck", "lecture", "appendix"]
+    assert table[2].split() == ["03_lenet", str(SAMPLE_COUNTS["lecture"]), str(SAMPLE_COUNTS["appendix"])]
+    assert table[-1].split() == ["total", str(2 * SAMPLE_COUNTS["lecture"]), str(2 * SAMPLE_COUNTS["appendix"])]
+
+
+def test_hide_input_shows_the_output_only(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_output
+
+    nb = sample_notebook()
+    [picture] = [c for c in nb.cells if "hide-input" in c.metadata.get("tags", [])]
+    picture.outputs = [new_output("stream", name="stdout", text="the picture's caption\n")]
+    executed = tmp_path / "99_sample.ipynb"
+    nbformat.write(nb, executed)
+    build.convert(executed, tmp_path / "deck.html", "t")
+    text = (tmp_path / "deck.html").read_text()
+    assert "the picture&#39;s caption" in text or "the picture's caption" in text
+    assert "plot_architecture" not in text  # the code of the hidden cell
+    assert "linspace" in text  # other code stays
+    assert text.index("Exercises") < text.index(build.APPENDIX_TITLE) < text.index(SAMPLE_DEEP_DIVE + "<")
+    assert nbformat.read(executed, as_version=4).cells[12].source.endswith(SAMPLE_ARCHITECTURE)
+
+
+def test_image_cells_flags_architecture_pictures():
+    from nbformat.v4 import new_output
+
+    nb = sample_notebook()
+    png = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and ("plt.plot" in cell.source or "plot_architecture" in cell.source):
+            cell.outputs = [new_output("display_data", data=png)]
+    assert build.image_cells(build.arrange(nb)) == [False, True]
+    assert build.image_outputs(nb) == 2
 
 
 def test_title_math_and_images():
@@ -22,6 +122,7 @@ def test_title_math_and_images():
     assert build.title_of(nb, "x") == "99 · Sample deck"
     assert build.has_math(nb)
     nb.cells[3].source = nb.cells[4].source = nb.cells[5].source = "no math here"
+    nb.cells[10].source = "## Under the hood"
     assert not build.has_math(nb)
     assert build.image_outputs(nb) == 0  # not executed
 

@@ -2,8 +2,10 @@
 
 For each deck: it loads without console errors or failed requests (and asks the network for
 nothing); it has as many slides, fragments and speaker notes as its notebook's slideshow metadata
-implies; math is typeset by the local MathJax (required on the batch-norm deck); every plot is
-loaded and visible on its slide; the speaker view opens and shows the notes. Screenshots of each
+implies (deep dives moved to the appendix); math is typeset by the local MathJax (required on the
+batch-norm deck); every plot is loaded and visible on its slide, and every architecture picture
+wholly inside a 1280×720 screen; the appendix comes after the exercises exactly where the notebook
+tags deep dives; no code of a hide-input cell shows; the speaker view opens and shows the notes. Screenshots of each
 deck's title slide (and its first math and plot slides) go to slides/screenshots/.
 
 Run after `make slides` (make test does both). A deck that is missing or older than its notebook
@@ -17,13 +19,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from slides_support import IN_CI, ROOT, SAMPLE_EXPECTED, SAMPLE_NOTES, load_build, unavailable, write_sample
+from slides_support import (IN_CI, ROOT, SAMPLE_ARCHITECTURE, SAMPLE_COUNTS, SAMPLE_EXPECTED, SAMPLE_NOTES,
+                            load_build, unavailable, write_sample)
 
 build = load_build()
 SLIDES = ROOT / "slides"
 SCREENSHOTS = SLIDES / "screenshots"
 NOTEBOOK_PATHS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-VIEWPORT = {"width": 1280, "height": 800}
+# A 720p projector or laptop screen; reveal.js scales the 1280×800 deck to fit it.
+VIEWPORT = {"width": 1280, "height": 720}
 REVEAL_MODULE = f"{build.REVEAL_PREFIX}/dist/reveal.js"
 VISIBLE = "section img:not(aside.notes img)"
 MATH = 'script[type^="math/tex"]'
@@ -110,7 +114,8 @@ class Deck:
 
 
 def check_deck(browser, deck_path: Path, source, executed, name: str, math_required=False):
-    expected = build.expected_counts(source)
+    arranged = build.arrange(source)
+    expected = build.expected_counts(arranged)
     deck = Deck(browser, deck_path).open()
     try:
         assert deck.problems == [], f"{name}: " + "\n".join(deck.problems)
@@ -151,10 +156,12 @@ def check_deck(browser, deck_path: Path, source, executed, name: str, math_requi
                 f"{name}: the first formula is not visible on its slide: {box}"
             deck.screenshot(f"{name}-math.png")
 
-        # Plots: as many images as the executed notebook's visible outputs, each loaded and on screen.
+        # Plots: as many images as the executed notebook's visible outputs, each loaded and on screen;
+        # an architecture picture (plot_architecture) wholly on screen, for it is read box by box.
         images = deck.js(f"() => document.querySelectorAll('{VISIBLE}').length")
         assert images == build.image_outputs(executed), \
             f"{name}: {images} images in the deck, {build.image_outputs(executed)} image outputs in the notebook"
+        architecture = build.image_cells(build.arrange(executed))
         for i in range(images):
             deck.show(VISIBLE, i)
             seen = deck.js(f"""i => {{
@@ -169,8 +176,22 @@ def check_deck(browser, deck_path: Path, source, executed, name: str, math_requi
             }}""", i)
             assert seen["loaded"] and seen["shown"] and seen["onScreen"] >= 0.5 and min(seen["size"]) >= 32, \
                 f"{name}: image {i + 1} of {images} is not visible on its slide: {seen}"
+            if architecture[i]:
+                assert seen["onScreen"] >= 0.999, \
+                    f"{name}: architecture picture {i + 1} of {images} is not wholly inside the " \
+                    f"{VIEWPORT['width']}×{VIEWPORT['height']} screen: {seen}"
+                deck.screenshot(f"{name}-architecture-{i + 1}.png")
             if i == 0:
                 deck.screenshot(f"{name}-plot.png")
+
+        check_appendix(deck, source, name)
+        # hide-input: the picture shows, the code that drew it does not.
+        code = deck.js("() => [...document.querySelectorAll('.reveal .slides .jp-InputArea')].map(e => e.innerText)")
+        code = {" ".join(c.split()) for c in code}
+        for cell in source.cells:
+            if cell.cell_type == "code" and build.HIDE_INPUT in build.tags_of(cell) and cell.source.strip():
+                assert " ".join(cell.source.split()) not in code, \
+                    f"{name}: the code of a hide-input cell shows: {cell.source.splitlines()[0]!r}"
 
         # Speaker notes: the speaker view (key S) opens and shows the first note. A note that follows
         # a fragment belongs to it: reveal.js shows it while that fragment is the current one.
@@ -211,6 +232,33 @@ def check_deck(browser, deck_path: Path, source, executed, name: str, math_requi
         deck.close()
 
 
+def check_appendix(deck, source, name: str) -> None:
+    """Deep dives sit behind the appendix's title slide, the deck's last horizontal slide, after the
+    exercises; a notebook without deep dives has no appendix."""
+    counts = build.deck_counts(source)
+    found = deck.js("""title => {
+        const heads = [...document.querySelectorAll('.reveal .slides section h1, .reveal .slides section h2')];
+        const at = h => __R.getIndices(h.closest('section'));
+        const appendix = heads.find(h => h.textContent.trim().startsWith(title));
+        const exercises = heads.filter(h => /exercises/i.test(h.textContent));
+        if (!appendix) return null;
+        const {h, v} = at(appendix);
+        return {h, v: v || 0, last: __R.getHorizontalSlides().length - 1,
+                below: __R.getHorizontalSlides()[h].querySelectorAll(':scope > section').length,
+                exercises: exercises.map(e => at(e).h)};
+    }""", build.APPENDIX_TITLE)
+    if counts["appendix"] == 0:
+        assert found is None, f"{name}: an appendix, but the notebook tags no deep dive"
+        return
+    assert found is not None, f"{name}: {counts['appendix']} deep dive(s) tagged, but the deck has no appendix"
+    assert found["h"] == found["last"] and found["v"] == 0, f"{name}: the appendix is not the deck's last slide: {found}"
+    assert found["exercises"] and max(found["exercises"]) < found["h"], f"{name}: the appendix is not after the exercises: {found}"
+    assert found["below"] == 1 + counts["appendix"], \
+        f"{name}: {found['below'] - 1} deep dives in the appendix, {counts['appendix']} tagged in the notebook"
+    deck.js("h => __R.slide(h, 0)", found["h"])
+    deck.screenshot(f"{name}-appendix.png")
+
+
 def test_sample_deck(browser, tmp_path):
     """The whole pipeline on a small notebook: execute, convert, install assets, open offline."""
     source_path = write_sample(tmp_path / "notebooks")
@@ -218,9 +266,11 @@ def test_sample_deck(browser, tmp_path):
     [deck_path] = build.build([source_path], out, tmp_path / "build", timeout=120)
     source = nbformat.read(source_path, as_version=4)
     executed = nbformat.read(tmp_path / "build" / source_path.name, as_version=4)
-    assert build.expected_counts(source) == SAMPLE_EXPECTED
-    assert build.image_outputs(executed) == 1
-    assert SAMPLE_NOTES in deck_path.read_text()
+    assert build.expected_counts(build.arrange(source)) == SAMPLE_EXPECTED
+    assert build.deck_counts(source) == SAMPLE_COUNTS
+    assert build.image_cells(build.arrange(executed)) == [False, True]  # the sine, LeNet's picture
+    text = deck_path.read_text()
+    assert SAMPLE_NOTES in text and SAMPLE_ARCHITECTURE not in text
     check_deck(browser, deck_path, source, executed, "_sample", math_required=True)
 
 
