@@ -134,16 +134,9 @@ def check_tags(nb, name: str = "notebook") -> None:
 
 def _heading(unit: list) -> str:
     """The first markdown heading of a slide, else its first line, for the appendix's contents."""
-    for cell in unit:
-        if cell["cell_type"] == "markdown" and slide_type(cell) not in ("skip", "notes"):
-            for line in cell["source"].splitlines():
-                m = re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
-                if m:
-                    return m.group(1)
-    for cell in unit:
-        if cell["source"].strip():
-            return cell["source"].strip().splitlines()[0][:70]
-    return "(empty slide)"
+    visible = [c for c in unit if slide_type(c) not in ("skip", "notes")]
+    first = next((c["source"].strip().splitlines()[0][:70] for c in visible if c["source"].strip()), "(empty slide)")
+    return title_of({"cells": visible}, first)
 
 
 def arrange(nb):
@@ -226,22 +219,9 @@ def has_math(nb) -> bool:
                and pattern.search(c["source"]) for c in nb["cells"])
 
 
-def image_outputs(nb) -> int:
-    """How many images a deck shows: image outputs of visible code cells."""
-    count = 0
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code" or slide_type(cell) in ("skip", "notes"):
-            continue
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if any(k in data for k in ("image/png", "image/jpeg", "image/gif", "image/webp")):
-                count += 1
-    return count
-
-
 def image_cells(nb) -> list[bool]:
-    """One entry per image a deck shows, in order: whether it is an architecture picture (its
-    cell calls plot_architecture or plot_architectures)."""
+    """One entry per image a deck shows (image outputs of visible code cells), in order: whether
+    it is an architecture picture (its cell calls plot_architecture or plot_architectures)."""
     found = []
     for cell in nb["cells"]:
         if cell["cell_type"] != "code" or slide_type(cell) in ("skip", "notes"):
@@ -251,6 +231,11 @@ def image_cells(nb) -> list[bool]:
             if any(k in data for k in ("image/png", "image/jpeg", "image/gif", "image/webp")):
                 found.append("plot_architecture" in cell["source"])
     return found
+
+
+def image_outputs(nb) -> int:
+    """How many images a deck shows."""
+    return len(image_cells(nb))
 
 
 # ------------------------------------------------------------------------------------ offline check
