@@ -1,7 +1,8 @@
-"""Pictures: learning curves, image grids, convolution filters, feature maps, activation stats.
+"""Pictures: learning curves, image grids, convolution filters, feature maps, activation stats,
+and architectures drawn from the modules themselves (plot_architecture, plot_architectures).
 
 Every function draws with matplotlib and returns the Figure, so a notebook shows it and a
-script can save it.
+script can save it. matplotlib is imported on first use, so `import course_utils` stays fast.
 """
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import torch
+from torch import nn
+
+from .layers import BatchNorm
+from .models import BasicBlock, DenseBlock, Inception, summary
 
 if TYPE_CHECKING:  # matplotlib is imported where a picture is drawn: `import course_utils` stays fast
     from matplotlib.figure import Figure
@@ -281,10 +286,6 @@ def layer_label(module) -> tuple[str, str]:
 
     kind is one of "conv", "pool", "norm", "act", "fc", "other" (the colours of the pictures).
     """
-    from torch import nn
-
-    from .layers import BatchNorm
-
     if isinstance(module, nn.modules.conv._ConvNd):
         return "conv", f"conv {_window(module.kernel_size)}{_stride(module.stride)}, {module.out_channels}"
     if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
@@ -316,8 +317,6 @@ def layer_label(module) -> tuple[str, str]:
 
 def _block_name(module) -> tuple[str, int | None] | None:
     """("residual", out channels) etc. for the course's branching blocks; None for anything else."""
-    from .models import BasicBlock, DenseBlock, Inception
-
     if isinstance(module, Inception):
         return "inception", module.out_channels
     if isinstance(module, BasicBlock):
@@ -372,8 +371,6 @@ def _leaf_block_name(labels: list[str]) -> str | None:
 def _describe(name: str, module) -> tuple[str, str, list[str]]:
     """(kind, first line, further items) of a child: a layer is one line; a block has a heading
     (what it is, or the child's name, e.g. "stage 2") and lists what it holds."""
-    from .models import DenseBlock
-
     children = list(module.children())
     if not children:
         kind, label = layer_label(module)
@@ -467,8 +464,6 @@ def _nodes_of_chain(net, input_shape: tuple[int, ...], depth: int, size: float,
                     brief: bool = False) -> list[_Node]:
     """The input, then one node per child at `depth`, with the output shapes from `summary`;
     brief: a block names only its telling item (for pictures of several networks)."""
-    from .models import summary
-
     rows = summary(net, input_shape, depth=depth, print_table=False)
     nodes = [_Node("input", "data", "input", _shape_text(input_shape))]
     # A block's lines may be as wide as its widest layer's label, or about 24 characters.
@@ -686,8 +681,6 @@ def plot_architecture(net, input_shape: tuple[int, ...], depth: int = 1, ax=None
     ax: draw into these axes instead of a new figure (laid out for the size this function would
     choose: give the axes about that much room). Returns the Figure.
     """
-    from .models import BasicBlock, DenseBlock, Inception
-
     if isinstance(net, Inception):
         return _plot_inception(net, input_shape, ax, title)
     if isinstance(net, BasicBlock):
@@ -719,8 +712,6 @@ def _default_title(net) -> str | None:
 
 def _child_nodes(block, input_shape: tuple[int, ...], depth: int, size: float) -> dict[str, _Node]:
     """One node per layer `depth` levels into the block, by name, with output shapes from `summary`."""
-    from .models import summary
-
     nodes = {}
     for row in summary(block, input_shape, depth=depth, print_table=False):
         kind, label = layer_label(block.get_submodule(row["name"]))
@@ -730,10 +721,6 @@ def _child_nodes(block, input_shape: tuple[int, ...], depth: int, size: float) -
 
 def _output_shape(block, input_shape: tuple[int, ...]) -> str:
     """The block's output shape, from `summary` of a Sequential that holds only the block."""
-    from torch import nn
-
-    from .models import summary
-
     return _shape_text(summary(nn.Sequential(block), input_shape, print_table=False)[0]["output_shape"])
 
 
@@ -830,8 +817,6 @@ def _residual_layout(block, input_shape, size: float):
 
 
 def _plot_residual(block, input_shape, ax, title):
-    from torch import nn
-
     size = _fit(lambda s: _residual_layout(block, input_shape, s)[2:])
     main, shortcut, *_ = _residual_layout(block, input_shape, size)
     if block.residual:

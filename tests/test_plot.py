@@ -82,10 +82,13 @@ def shape_of(shape) -> str:
     return "×".join(str(s) for s in shape[1:])
 
 
-def by_gid(fig) -> dict:
-    """Every text and patch of the picture that names what it shows ("label:conv1", "box:conv1", ...)."""
-    ax = fig.axes[0]
+def by_gid_of(ax) -> dict:
+    """Every text and patch in ax that names what it shows ("label:conv1", "box:conv1", ...)."""
     return {a.get_gid(): a for a in [*ax.texts, *ax.patches] if a.get_gid()}
+
+
+def by_gid(fig) -> dict:
+    return by_gid_of(fig.axes[0])
 
 
 def check_layout(fig):
@@ -307,3 +310,12 @@ def test_import_does_not_load_matplotlib():
     code = "import sys, course_utils; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_draws_into_given_axes():
+    fig, (left, right) = matplotlib.pyplot.subplots(1, 2, figsize=(14, 3))
+    try:
+        assert cu.plot_architecture(cu.vgg_block(2, 3, 8), (1, 3, 16, 16), ax=right) is fig
+        assert by_gid_of(right)["label:4"].get_text() == "max pool 2×2 /2" and not left.texts
+    finally:
+        matplotlib.pyplot.close(fig)
