@@ -528,11 +528,11 @@ class _Canvas:
                          gid=f"shape:{node.key}")
 
     def circle(self, node: _Node, symbol: str = "+") -> None:
-        """A merge point: a circle with a symbol, its output shape beside it (below)."""
+        """A merge point: a circle of the node's height, centred in its width, its shape above it."""
         from matplotlib.patches import Circle
 
-        r = node.w / 2
-        cx, cy = node.x + r, node.y + node.h - r
+        r = node.h / 2
+        cx, cy = node.x + node.w / 2, node.y + r
         self.ax.add_patch(Circle((cx, cy), r, facecolor="white", edgecolor=_EDGE, lw=1.2, gid=f"box:{node.key}"))
         self.ax.text(cx, cy, symbol, ha="center", va="center", fontsize=self.size + 3, gid=f"label:{node.key}")
         # Above: the paths come in from the left and from below.
@@ -800,7 +800,8 @@ def _residual_layout(block, input_shape, size: float):
     x = 0.0
     for node in main:
         if node is add:
-            node.w = node.h = 0.42
+            # As wide as the shape written above the circle, so that it clears the boxes beside.
+            node.h, node.w = 0.42, max(0.42, _text_width(node.shape, size - 1) + 0.1)
             node.x, node.y = x, -height / 2 - node.h / 2
         else:
             node.h, node.x, node.y = height, x, -height

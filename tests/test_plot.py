@@ -110,8 +110,12 @@ def check_layout(fig):
     boxes = {gid[4:]: p.get_window_extent(renderer) for gid, p in artists.items() if gid.startswith("box:")}
     for (a, box_a), (b, box_b) in combinations(boxes.items(), 2):
         assert not box_a.overlaps(box_b), f"the boxes of {a!r} and {b!r} overlap"
-    for gid, artist in artists.items():
+    for gid, artist in artists.items():  # a text clears every box but its own
         part, _, key = gid.partition(":")
+        if isinstance(artist, matplotlib.text.Text) and artist.get_text().strip():
+            extent = artist.get_window_extent(renderer)
+            for other, box in boxes.items():
+                assert other == key or not extent.overlaps(box), f"{artist.get_text()!r} runs into the box of {other!r}"
         if part in ("label", "detail") and key in boxes and not key == "add":
             inner, outer = artist.get_window_extent(renderer), boxes[key]
             assert outer.x0 <= inner.x0 and inner.x1 <= outer.x1 and outer.y0 <= inner.y0 and inner.y1 <= outer.y1, \
