@@ -241,14 +241,17 @@ class _Node:
     y: float = 0.0
     w: float = 0.0
     h: float = 0.0
+    round: bool = False  # drawn as a circle of diameter h, centred in the width (the addition)
 
     @property
     def left(self) -> tuple[float, float]:
-        return self.x, self.y + self.h / 2
+        inset = (self.w - self.h) / 2 if self.round else 0.0
+        return self.x + inset, self.y + self.h / 2
 
     @property
     def right(self) -> tuple[float, float]:
-        return self.x + self.w, self.y + self.h / 2
+        inset = (self.w - self.h) / 2 if self.round else 0.0
+        return self.x + self.w - inset, self.y + self.h / 2
 
     @property
     def top(self) -> tuple[float, float]:
@@ -788,7 +791,7 @@ def _residual_layout(block, input_shape, size: float):
     inner = _child_nodes(block, input_shape, 2, size)
     shape = _output_shape(block, input_shape)
     relu1 = _Node("relu (F.relu after bn1)", "act", "ReLU", inner["bn1"].shape)
-    add = _Node("add", "merge", "+", shape) if block.residual else None
+    add = _Node("add", "merge", "+", shape, round=True) if block.residual else None
     relu2 = _Node("relu (F.relu at the end)", "act", "ReLU", shape)
     source = _Node("input", "data", "input", _shape_text(input_shape))
     main = [source, inner["conv1"], inner["bn1"], relu1, inner["conv2"], inner["bn2"], add, relu2]
@@ -836,7 +839,7 @@ def _plot_residual(block, input_shape, ax, title):
             canvas.path([a.right, b.left])
         canvas.path([shortcut[-1].right, (add.bottom[0], y), add.bottom])
     for node in main + shortcut:
-        if node.kind == "merge":
+        if node.round:
             canvas.circle(node, "+")
         else:
             canvas.box(node)
