@@ -4,6 +4,7 @@
 #                the slides and check every deck in headless Chromium; under the smoke profile
 #                unless COURSE_PROFILE names another (COURSE_PROFILE=laptop make test: thorough)
 #   make slides  build one reveal.js deck per notebook into slides/ (see slides/README.md)
+#   make rehearse  every notebook with the full settings but a few batches (see below)
 PYTHON ?= python3
 NPM    ?= npm
 VENV   ?= .venv
@@ -60,6 +61,15 @@ test: setup
 	else \
 		echo "make test: npm not found, so the slides were not built or browser-tested (slides/README.md)"; \
 	fi
+
+# A rehearsal of the lecture without its GPU (README, tests/rehearse.py): every notebook with the
+# full settings but 2 batches of at most 8 examples per pass, bf16 autocast and channels-last on,
+# checkpoints in a scratch folder, data on a simulated second device when there is no GPU.
+# Fails on any error except an accuracy floor (listed as skipped). REHEARSE_FLAGS="03 --keep".
+REHEARSE_FLAGS ?=
+.PHONY: rehearse
+rehearse: setup
+	$(PY) tests/rehearse.py $(REHEARSE_FLAGS)
 
 # Benchmarks against d2l 1.0.3 and a bare loop (benchmarks/README.md). Timings want a quiet machine.
 #   make bench                                 benchmarks 1-4, notebooks under smoke only

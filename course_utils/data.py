@@ -33,6 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .profile import rehearsal
 from .runtime import data_cache, default_device
 
 FASHION_MNIST_FILES = {  # name -> official MD5
@@ -229,6 +230,8 @@ class DeviceLoader:
 
     Yields ``(X, y)``: X float32 (batch, 1, H, W) in [0, 1] (or normalized), y int64 (batch,).
     Each pass over a shuffled loader uses a new permutation, reproducible from ``seed``.
+    In a rehearsal (``COURSE_REHEARSAL``, see ``profile.rehearsal``) a pass is only its first
+    few batches; ``num_examples`` and ``len`` count what a pass yields.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, *,
@@ -248,7 +251,9 @@ class DeviceLoader:
 
     @property
     def num_examples(self) -> int:
-        return len(self.labels)
+        """Examples in one pass: all of them, or a rehearsal's few batches."""
+        limits = rehearsal()
+        return len(self.labels) if limits is None else min(len(self.labels), limits.batches * self.batch_size)
 
     def __len__(self) -> int:
         n, b = self.num_examples, self.batch_size
@@ -269,11 +274,10 @@ class DeviceLoader:
         return X
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        n = self.num_examples
         if self.shuffle:
             # The permutation is drawn on the CPU so that every device sees the same order.
             g = torch.Generator().manual_seed(self.seed + self.epoch)
-            order = torch.randperm(n, generator=g).to(self.device)
+            order = torch.randperm(len(self.labels), generator=g).to(self.device)
             self.epoch += 1
         else:
             order = None

@@ -12,15 +12,49 @@ A notebook states its settings once, for all three profiles, and reads them here
         smoke=dict(epochs=1, lr=0.9, batch_size=256),
     )
     cfg.epochs  # the active profile's value
+
+A *rehearsal* (``COURSE_REHEARSAL``, set by ``make rehearse``) runs a profile's settings but
+only a few small batches per pass over the data: every code path of the lecture, in minutes.
 """
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import torch
 
 PROFILES = ("full", "laptop", "smoke")
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """How much of each pass over the data a rehearsal runs.
+
+    batches:    batches per pass over any DeviceLoader (training and test), and per epoch in fit.
+    batch_size: fit and evaluate_accuracy use at most this many examples of each batch (None:
+                all); what a notebook takes from a loader itself keeps the notebook's batch size.
+    """
+    batches: int
+    batch_size: int | None = None
+
+
+def rehearsal() -> Rehearsal | None:
+    """The limits named by ``COURSE_REHEARSAL``, or None outside a rehearsal.
+
+    ``COURSE_REHEARSAL=2`` runs 2 batches per pass; ``2x8`` 2 batches of at most 8 examples.
+    Under a rehearsal ``fit`` also switches on what a GPU runs, bf16 autocast and channels-last,
+    unless told otherwise (see tests/rehearse.py).
+    """
+    value = os.environ.get("COURSE_REHEARSAL", "").strip().lower()
+    if not value:
+        return None
+    match = re.fullmatch(r"([1-9][0-9]*)(?:x([1-9][0-9]*))?", value)
+    if match is None:
+        raise ValueError(f"COURSE_REHEARSAL={value!r} should be a number of batches per pass, e.g. 2, "
+                         "or batches x batch size, e.g. 2x8 (or unset it outside a rehearsal).")
+    return Rehearsal(int(match[1]), int(match[2]) if match[2] else None)
 
 
 def _has_gpu() -> bool:
@@ -61,4 +95,9 @@ def settings(*, full: dict, laptop: dict, smoke: dict, profile: str | None = Non
     if verbose:
         values = ", ".join(f"{k}={v}" for k, v in chosen.items())
         print(f"Profile '{profile}' (set COURSE_PROFILE to full, laptop or smoke to change): {values}")
+        limits = rehearsal()
+        if limits is not None:
+            size = f" of at most {limits.batch_size} examples" if limits.batch_size else ""
+            print(f"Rehearsal (COURSE_REHEARSAL): {limits.batches} batch(es){size} per pass over the data; "
+                  "accuracies mean nothing.")
     return SimpleNamespace(profile=profile, **chosen)

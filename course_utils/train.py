@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .profile import rehearsal
 from .runtime import checkpoint_dir, default_device
 
 
@@ -170,17 +172,40 @@ def _accuracy_sums(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat.argmax(dim=1) == y).sum()
 
 
+def _gpu_paths_by_default(device: torch.device) -> bool:
+    """Whether amp and channels_last default to on: on CUDA, and in a rehearsal on the CPU too.
+
+    A rehearsal (COURSE_REHEARSAL) runs what the lecture's GPU will run; the CPU does bf16
+    autocast and channels-last as well (slowly, but every code path is taken).
+    """
+    return device.type == "cuda" or (device.type == "cpu" and rehearsal() is not None)
+
+
+def _first_batches(batches: Iterable, count: int | None = None) -> Iterable:
+    """batches itself, or in a rehearsal only its first few, each cut to the rehearsal's size.
+
+    (A DeviceLoader limits the number of batches itself; a plain list is limited here.)
+    """
+    limits = rehearsal()
+    if limits is None:
+        return batches
+    first = itertools.islice(batches, min(limits.batches, count or limits.batches))
+    if limits.batch_size is None:
+        return first
+    return ((X[:limits.batch_size], y[:limits.batch_size]) for X, y in first)
+
+
 def evaluate_accuracy(net: nn.Module, data_iter: Iterable, device: str | torch.device | None = None,
                       amp: bool | None = None) -> float:
     """Fraction of correctly classified examples in data_iter; one device sync at the end."""
     device = torch.device(device) if device else next(net.parameters()).device
-    amp = device.type == "cuda" if amp is None else amp
+    amp = _gpu_paths_by_default(device) if amp is None else amp
     was_training = net.training
     net.eval()
     correct = torch.zeros((), dtype=torch.int64, device=device)
     count = 0
     with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-        for X, y in data_iter:
+        for X, y in _first_batches(data_iter):
             X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
             correct += _accuracy_sums(net(X), y)
             count += len(y)
@@ -242,7 +267,8 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
     scheduler: None (constant lr), "onecycle" or "cosine" (stepped every batch). Note that
                "onecycle" is PyTorch's OneCycleLR with its defaults: it also cycles SGD's momentum
                (Adam's beta1) between 0.95 and 0.85, whatever `momentum` says.
-    amp, channels_last: bf16 autocast and channels-last memory layout; default on for CUDA only.
+    amp, channels_last: bf16 autocast and channels-last memory layout; default on for CUDA only
+               (and on the CPU in a rehearsal, COURSE_REHEARSAL, to take the GPU's code paths).
     updates_per_epoch: how often per epoch the device is synchronized to update the progress
                bar, the live plot and the divergence check (on a CPU the check runs every batch).
     plot:      live learning curves; default: on inside a Jupyter notebook.
@@ -260,10 +286,12 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
     training and returns the history of the finished epochs, with the model as it is.
     """
     device = default_device(device)
-    amp = device.type == "cuda" if amp is None else amp
-    channels_last = device.type == "cuda" if channels_last is None else channels_last
+    amp = _gpu_paths_by_default(device) if amp is None else amp
+    channels_last = _gpu_paths_by_default(device) if channels_last is None else channels_last
     plot = _in_notebook() if plot is None else plot
     steps_per_epoch = len(train_iter)
+    if rehearsal() is not None:
+        steps_per_epoch = min(steps_per_epoch, rehearsal().batches)
     if steps_per_epoch == 0:
         raise ValueError("train_iter yields no batches")
 
@@ -346,7 +374,7 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
             correct = torch.zeros((), dtype=torch.int64, device=device)
             first_bad = torch.full((), -1, dtype=torch.int64, device=device)  # first non-finite batch
             count = 0
-            for batch, (X, y) in enumerate(train_iter):
+            for batch, (X, y) in enumerate(_first_batches(train_iter, steps_per_epoch)):
                 X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
                 if channels_last and X.dim() == 4:
                     # Only images (batch, channels, height, width) have a channels-last layout;

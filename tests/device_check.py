@@ -129,8 +129,8 @@ class DeviceMixCheck(TorchFunctionMode):
             result = func(*args, **kwargs)  # param.data = tensor (Module.to): the parameter follows
             self._mark(args[0], self.label(args[1]) if len(args) > 1 else None)
             return result
-        if name in FACTORIES and func is getattr(torch, name, None) and not any(
-                _tensors(list(args) + list(kwargs.values()))):
+        if name in FACTORIES and func is getattr(torch, name, None) and next(
+                _tensors(list(args) + list(kwargs.values())), None) is None:
             return self._factory(func, name, args, kwargs)  # torch.normal(X, 1) etc. follow X below
         if name in ("to", "cpu", "cuda"):
             return self._move(func, name, args, kwargs)

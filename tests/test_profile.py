@@ -31,3 +31,24 @@ def test_unknown_profile_is_refused(monkeypatch):
 def test_profiles_must_name_the_same_settings():
     with pytest.raises(ValueError, match="'smoke'.*lr"):
         profile.settings(full=dict(epochs=1, lr=1), laptop=dict(epochs=1, lr=1), smoke=dict(epochs=1))
+
+
+def test_rehearsal_limits(monkeypatch):
+    monkeypatch.delenv("COURSE_REHEARSAL", raising=False)
+    assert profile.rehearsal() is None
+    monkeypatch.setenv("COURSE_REHEARSAL", "2")
+    assert profile.rehearsal() == profile.Rehearsal(batches=2, batch_size=None)
+    monkeypatch.setenv("COURSE_REHEARSAL", " 3x8 ")
+    assert profile.rehearsal() == profile.Rehearsal(batches=3, batch_size=8)
+    for bad in ["0", "two", "2x0", "2x", "-1"]:
+        monkeypatch.setenv("COURSE_REHEARSAL", bad)
+        with pytest.raises(ValueError, match="COURSE_REHEARSAL.*e.g. 2x8"):
+            profile.rehearsal()
+
+
+def test_settings_say_when_it_is_a_rehearsal(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    monkeypatch.setenv("COURSE_REHEARSAL", "2x8")
+    cfg = profile.settings(**SETTINGS)
+    assert cfg.epochs == 10  # the profile's settings, unchanged
+    assert "Rehearsal (COURSE_REHEARSAL): 2 batch(es) of at most 8 examples per pass" in capsys.readouterr().out

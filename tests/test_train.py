@@ -329,6 +329,40 @@ def test_on_epoch_end_returning_true_stops_and_finishes_the_checkpoint(tmp_path,
     assert again == history
 
 
+def test_a_rehearsal_runs_a_few_small_batches_with_the_gpu_code_paths(monkeypatch):
+    """COURSE_REHEARSAL=2x8: every loader pass is 2 batches, fit and evaluate_accuracy use 8
+    examples of each, and fit turns on amp and channels-last."""
+    train_iter, test_iter = toy_loaders(n=512, batch_size=64)
+    first_full_batch = next(iter(toy_loaders(n=512, batch_size=64)[0]))[1]
+    monkeypatch.setenv("COURSE_REHEARSAL", "2x8")
+    assert len(train_iter) == 2 and train_iter.num_examples == 2 * 64
+    batches = list(train_iter)
+    assert [len(y) for _, y in batches] == [64, 64]  # a notebook's own use keeps its batch size
+    assert torch.equal(batches[0][1], first_full_batch)  # the same shuffle, cut short
+    assert sum(len(y) for _, y in test_iter) == 2 * 64
+
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 4))
+    seen = []
+    net.register_forward_hook(lambda module, inputs, output: seen.append(
+        (module.training, len(inputs[0]), output.dtype)))
+    train_iter.epoch = 0
+    history = fit(net, train_iter, test_iter, epochs=3, lr=0.1, progress=False, verbose=False)
+    assert history.epoch == [1, 2, 3]
+    training = [s for s in seen if s[0]]
+    assert len(training) == 3 * 2 and len(seen) == 3 * 2 + 3 * 2  # and 2 test batches per epoch
+    assert all(n == 8 for _, n, _ in seen)
+    assert all(dtype == torch.bfloat16 for _, _, dtype in seen)  # bf16 autocast, on the CPU
+    assert net[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+    # Plain lists of batches (a notebook's own features) are cut short by fit and evaluate_accuracy.
+    features = [(torch.randn(5, 3), torch.randint(0, 2, (5,))) for _ in range(10)]
+    linear, calls = nn.Linear(3, 2), []
+    linear.register_forward_hook(lambda module, inputs, output: calls.append(module.training))
+    fit(linear, features, features, epochs=2, lr=0.1, progress=False, verbose=False)
+    assert calls.count(True) == 2 * 2 and calls.count(False) == 2 * 2
+    assert 0 <= evaluate_accuracy(linear, features) <= 1 and calls.count(False) == 3 * 2
+
+
 def test_history_round_trip():
     history = History(epoch=[1], train_loss=[0.5], train_acc=[0.8], test_acc=[0.7],
                       examples_per_sec=[100.0], wall_time=[1.0], curve=[[1.0, 0.5, 0.8]], device="cpu")
