@@ -55,6 +55,14 @@ def _pair(name: str, arg: str, value: int | tuple[int, int]) -> tuple[int, int]:
     raise ValueError(f"{name}: {arg} must be an int or a pair of ints, got {value!r}")
 
 
+def _check_channels(name: str, X: Tensor, k_channels: int) -> None:
+    """X's channels (its first axis) must be the kernel's input channels."""
+    if X.shape[0] != k_channels:
+        raise ValueError(
+            f"{name}: X has {X.shape[0]} input channels but K has {k_channels}; they must match"
+        )
+
+
 def _check_fits(
     name: str, window: tuple[int, int], size: tuple[int, int], what: str, input_what: str = "input"
 ) -> None:
@@ -104,10 +112,7 @@ def corr2d_multi_in(X: Tensor, K: Tensor) -> Tensor:
     name = "corr2d_multi_in"
     _check_dim(name, "X", X, 3, "(channels, height, width)")
     _check_dim(name, "K", K, 3, "(channels, k_h, k_w)")
-    if X.shape[0] != K.shape[0]:
-        raise ValueError(
-            f"{name}: X has {X.shape[0]} input channels but K has {K.shape[0]}; they must match"
-        )
+    _check_channels(name, X, K.shape[0])
     _check_fits(name, tuple(K.shape[1:]), tuple(X.shape[1:]), "kernel")
     return sum(corr2d(x, k) for x, k in zip(X, K))
 
@@ -127,10 +132,7 @@ def corr2d_multi_in_out(X: Tensor, K: Tensor) -> Tensor:
     name = "corr2d_multi_in_out"
     _check_dim(name, "X", X, 3, "(channels, height, width)")
     _check_dim(name, "K", K, 4, "(out_channels, in_channels, k_h, k_w)")
-    if X.shape[0] != K.shape[1]:
-        raise ValueError(
-            f"{name}: X has {X.shape[0]} input channels but K has {K.shape[1]}; they must match"
-        )
+    _check_channels(name, X, K.shape[1])
     _check_fits(name, tuple(K.shape[2:]), tuple(X.shape[1:]), "kernel")
     return torch.stack([corr2d_multi_in(X, k) for k in K], dim=0)
 
@@ -153,12 +155,9 @@ def corr2d_multi_in_out_1x1(X: Tensor, K: Tensor) -> Tensor:
     _check_dim(name, "X", X, 3, "(channels, height, width)")
     if K.dim() != 4 or K.shape[2:] != (1, 1):
         raise ValueError(f"{name}: K must have shape (c_o, c_i, 1, 1), got {tuple(K.shape)}")
+    _check_channels(name, X, K.shape[1])
     c_i, h, w = X.shape
     c_o = K.shape[0]
-    if K.shape[1] != c_i:
-        raise ValueError(
-            f"{name}: X has {c_i} input channels but K has {K.shape[1]}; they must match"
-        )
     # Each column of X is one pixel's channel vector.
     Y = K.reshape(c_o, c_i) @ X.reshape(c_i, h * w)  # (c_o, h*w)
     return Y.reshape(c_o, h, w)
