@@ -226,7 +226,8 @@ def check_deck(browser, deck_path: Path, source, executed, name: str, math_requi
             return tall;
         }""")
         if tall:
-            warnings.warn(f"{name}: slides taller than the deck's {VIEWPORT['height']}px: {', '.join(tall)}")
+            warnings.warn(f"{name}: slides taller than the deck's {deck.js('() => __R.getConfig().height')}px: "
+                          f"{', '.join(tall)}")
         assert deck.problems == [], f"{name}: " + "\n".join(deck.problems)
     finally:
         deck.close()
