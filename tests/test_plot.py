@@ -323,3 +323,16 @@ def test_draws_into_given_axes():
         assert by_gid_of(right)["label:4"].get_text() == "max pool 2×2 /2" and not left.texts
     finally:
         matplotlib.pyplot.close(fig)
+
+
+def test_depth_two_draws_every_block_of_a_stage():
+    net = cu.resnet18(width=0.125)
+    fig = cu.plot_architecture(net, (1, 1, 96, 96), depth=2)
+    try:
+        artists = by_gid(fig)
+        blocks = [artists[f"label:stage{s}.{b}"].get_text() for s in range(1, 5) for b in range(2)]
+        assert blocks == ["residual, 8", "residual, 8", "residual, 16 /2", "residual, 16",
+                          "residual, 32 /2", "residual, 32", "residual, 64 /2", "residual, 64"]
+        check_layout(fig)
+    finally:
+        matplotlib.pyplot.close(fig)
