@@ -212,32 +212,6 @@ def title_of(nb, default: str) -> str:
     return default
 
 
-def has_math(nb) -> bool:
-    """Whether a visible markdown cell holds TeX that MathJax should typeset."""
-    pattern = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$|\\\(|\\\[|\\begin\{", re.S)
-    return any(c["cell_type"] == "markdown" and slide_type(c) not in ("skip", "notes")
-               and pattern.search(c["source"]) for c in nb["cells"])
-
-
-def image_cells(nb) -> list[bool]:
-    """One entry per image a deck shows (image outputs of visible code cells), in order: whether
-    it is an architecture picture (its cell calls plot_architecture or plot_architectures)."""
-    found = []
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code" or slide_type(cell) in ("skip", "notes"):
-            continue
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if any(k in data for k in ("image/png", "image/jpeg", "image/gif", "image/webp")):
-                found.append("plot_architecture" in cell["source"])
-    return found
-
-
-def image_outputs(nb) -> int:
-    """How many images a deck shows."""
-    return len(image_cells(nb))
-
-
 # ------------------------------------------------------------------------------------ offline check
 
 def remote_references(text: str) -> list[str]:

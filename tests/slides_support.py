@@ -1,6 +1,7 @@
 """What the slide tests share: slides/build.py as a module, and a small notebook shaped like a lecture."""
 import importlib.util
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -39,6 +40,34 @@ def load_build():
         sys.modules["slides_build"] = module
         spec.loader.exec_module(module)
     return sys.modules["slides_build"]
+
+
+# What the tests expect of a deck, read from its notebook (build.py itself never needs these).
+
+def has_math(nb) -> bool:
+    """Whether a visible markdown cell holds TeX that MathJax should typeset."""
+    pattern = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$|\\\(|\\\[|\\begin\{", re.S)
+    return any(c["cell_type"] == "markdown" and load_build().slide_type(c) not in ("skip", "notes")
+               and pattern.search(c["source"]) for c in nb["cells"])
+
+
+def image_cells(nb) -> list[bool]:
+    """One entry per image a deck shows, in order: whether it is an architecture picture (its
+    cell calls plot_architecture or plot_architectures)."""
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code" or load_build().slide_type(cell) in ("skip", "notes"):
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if any(k in data for k in ("image/png", "image/jpeg", "image/gif", "image/webp")):
+                found.append("plot_architecture" in cell["source"])
+    return found
+
+
+def image_outputs(nb) -> int:
+    """How many images a deck shows: image outputs of visible code cells."""
+    return len(image_cells(nb))
 
 
 def _cell(cell, kind, *tags):

@@ -2,7 +2,8 @@
 import pytest
 
 from slides_support import (ROOT, SAMPLE_ARCHITECTURE, SAMPLE_COUNTS, SAMPLE_DEEP_DIVE, SAMPLE_EXPECTED,
-                            load_build, sample_notebook, write_sample)
+                            has_math, image_cells, image_outputs, load_build, sample_notebook,
+                            write_sample)
 
 build = load_build()
 
@@ -113,18 +114,18 @@ def test_image_cells_flags_architecture_pictures():
     for cell in nb.cells:
         if cell.cell_type == "code" and ("plt.plot" in cell.source or "plot_architecture" in cell.source):
             cell.outputs = [new_output("display_data", data=png)]
-    assert build.image_cells(build.arrange(nb)) == [False, True]
-    assert build.image_outputs(nb) == 2
+    assert image_cells(build.arrange(nb)) == [False, True]
+    assert image_outputs(nb) == 2
 
 
 def test_title_math_and_images():
     nb = sample_notebook()
     assert build.title_of(nb, "x") == "99 · Sample deck"
-    assert build.has_math(nb)
+    assert has_math(nb)
     nb.cells[3].source = nb.cells[4].source = nb.cells[5].source = "no math here"
     nb.cells[10].source = "## Under the hood"
-    assert not build.has_math(nb)
-    assert build.image_outputs(nb) == 0  # not executed
+    assert not has_math(nb)
+    assert image_outputs(nb) == 0  # not executed
 
 
 def test_remote_references_catch_every_way_of_loading():

@@ -20,7 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from slides_support import (IN_CI, ROOT, SAMPLE_ARCHITECTURE, SAMPLE_COUNTS, SAMPLE_EXPECTED, SAMPLE_NOTES,
-                            load_build, unavailable, write_sample)
+                            has_math, image_cells, image_outputs, load_build, unavailable,
+                            write_sample)
 
 build = load_build()
 SLIDES = ROOT / "slides"
@@ -130,8 +131,8 @@ def check_deck(browser, deck_path: Path, source, executed, name: str, math_requi
 
         # Math: every TeX snippet typeset by MathJax (CommonHTML output), none with an error.
         if math_required:
-            assert build.has_math(source), f"{name}: the notebook should hold formulas, but none were found"
-        if build.has_math(source):
+            assert has_math(source), f"{name}: the notebook should hold formulas, but none were found"
+        if has_math(source):
             math = deck.js(r"""selector => {
                 const jax = [...document.querySelectorAll(selector)];
                 const text = [...document.querySelectorAll('.reveal .slides .jp-RenderedMarkdown')]
@@ -159,9 +160,9 @@ def check_deck(browser, deck_path: Path, source, executed, name: str, math_requi
         # Plots: as many images as the executed notebook's visible outputs, each loaded and on screen;
         # an architecture picture (plot_architecture) wholly on screen, for it is read box by box.
         images = deck.js(f"() => document.querySelectorAll('{VISIBLE}').length")
-        assert images == build.image_outputs(executed), \
-            f"{name}: {images} images in the deck, {build.image_outputs(executed)} image outputs in the notebook"
-        architecture = build.image_cells(build.arrange(executed))
+        assert images == image_outputs(executed), \
+            f"{name}: {images} images in the deck, {image_outputs(executed)} image outputs in the notebook"
+        architecture = image_cells(build.arrange(executed))
         for i in range(images):
             deck.show(VISIBLE, i)
             seen = deck.js(f"""i => {{
@@ -269,7 +270,7 @@ def test_sample_deck(browser, tmp_path):
     executed = nbformat.read(tmp_path / "build" / source_path.name, as_version=4)
     assert build.expected_counts(build.arrange(source)) == SAMPLE_EXPECTED
     assert build.deck_counts(source) == SAMPLE_COUNTS
-    assert build.image_cells(build.arrange(executed)) == [False, True]  # the sine, LeNet's picture
+    assert image_cells(build.arrange(executed)) == [False, True]  # the sine, LeNet's picture
     text = deck_path.read_text()
     assert SAMPLE_NOTES in text and SAMPLE_ARCHITECTURE not in text
     check_deck(browser, deck_path, source, executed, "_sample", math_required=True)
