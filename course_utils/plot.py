@@ -650,13 +650,13 @@ def _fit(make: Callable[[float], tuple[float, float]]) -> float:
     return _FONT_SIZES[-1]
 
 
-def _fit_chain(layout: Callable[[float], tuple[list, float, float]]) -> float:
+def _fit_chain(layout: Callable[[float], tuple[list, float, float]], max_rows: int | None = None) -> float:
     """The font size for a chain: one row fewer is worth up to 3 points less (one row at 10 pt reads
-    better than two at 12), but only while it fits the slide."""
+    better than two at 12), but only while it fits the slide (and max_rows)."""
     best = None
     for size in _FONT_SIZES:
         rows, width, height = layout(size)
-        if width <= _MAX_WIDTH and height <= _MAX_HEIGHT:
+        if width <= _MAX_WIDTH and height <= _MAX_HEIGHT and len(rows) <= (max_rows or len(rows)):
             score = 1.5 * len(rows) + 0.5 * (_FONT_SIZES[0] - size)
             if best is None or score < best[0]:
                 best = (score, size)
@@ -664,7 +664,7 @@ def _fit_chain(layout: Callable[[float], tuple[list, float, float]]) -> float:
 
 
 def plot_architecture(net, input_shape: tuple[int, ...], depth: int = 1, ax=None, *,
-                      title: str | None = None) -> "Figure":
+                      title: str | None = None, rows: int | None = None) -> "Figure":
     """A picture of a network, drawn from the module itself.
 
     A chain of boxes, left to right and wrapping into rows: the input, then one box per child
@@ -681,9 +681,13 @@ def plot_architecture(net, input_shape: tuple[int, ...], depth: int = 1, ax=None
     concatenated to its input. A ``vgg_block``, ``nin_block`` or ``transition_block`` is a chain
     of layers, so it is drawn as one.
 
-    ax: draw into these axes instead of a new figure (laid out for the size this function would
-    choose: give the axes about that much room). Returns the Figure.
+    rows: at most this many rows of boxes (a flatter picture, in a smaller font, for a slide that
+    also holds text); None: the most readable layout that fits a slide. ax: draw into these axes
+    instead of a new figure (laid out for the size this function would choose: give the axes
+    about that much room). Returns the Figure.
     """
+    if rows is not None and rows < 1:
+        raise ValueError(f"rows must be at least 1, got {rows}")
     if isinstance(net, Inception):
         return _plot_inception(net, input_shape, ax, title)
     if isinstance(net, BasicBlock):
@@ -694,13 +698,12 @@ def plot_architecture(net, input_shape: tuple[int, ...], depth: int = 1, ax=None
         title = _default_title(net)
 
     def layout(size: float):
-        rows, width, height = _layout_chain(_nodes_of_chain(net, input_shape, depth, size), size)
-        return rows, width, height
+        return _layout_chain(_nodes_of_chain(net, input_shape, depth, size), size)
 
-    size = _fit_chain(layout)
-    rows, width, height = layout(size)
+    size = _fit_chain(layout, rows)
+    chain, width, height = layout(size)
     canvas, x0, y0 = _frame(width, height, title, size, ax)
-    _draw_chain(canvas, rows, x0, y0)
+    _draw_chain(canvas, chain, x0, y0)
     return _finish(canvas)
 
 

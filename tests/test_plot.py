@@ -336,3 +336,18 @@ def test_depth_two_draws_every_block_of_a_stage():
         check_layout(fig)
     finally:
         matplotlib.pyplot.close(fig)
+
+
+def test_rows_asks_for_a_flatter_picture():
+    net = cu.googlenet(width=0.125)
+    free, flat = (cu.plot_architecture(net, (1, 1, 96, 96), rows=r) for r in (None, 1))
+    try:
+        fig_heights = free.get_size_inches()[1], flat.get_size_inches()[1]
+        assert fig_heights[1] < fig_heights[0]
+        y = {round(a.get_y(), 3) for gid, a in by_gid(flat).items() if gid.startswith("box:")}
+        assert len(y) == 1, "rows=1 puts every box in one row"
+        check_layout(flat)
+        with pytest.raises(ValueError, match="rows must be at least 1"):
+            cu.plot_architecture(net, (1, 1, 96, 96), rows=0)
+    finally:
+        matplotlib.pyplot.close("all")
