@@ -133,10 +133,21 @@ def check_tags(nb, name: str = "notebook") -> None:
 
 
 def _heading(unit: list) -> str:
-    """The first markdown heading of a slide, else its first line, for the appendix's contents."""
-    visible = [c for c in unit if slide_type(c) not in ("skip", "notes")]
-    first = next((c["source"].strip().splitlines()[0][:70] for c in visible if c["source"].strip()), "(empty slide)")
-    return title_of({"cells": visible}, first)
+    """What a slide is about, for the appendix's contents: its first markdown heading, else the
+    start of its first markdown text, else its first line of code."""
+    visible = [c for c in unit if slide_type(c) not in ("skip", "notes") and c["source"].strip()]
+    text = [c for c in visible if c["cell_type"] == "markdown"]
+    if text:
+        line = text[0]["source"].strip().splitlines()[0]
+        # Plain words only: a cut formula would be an unbalanced $ for MathJax.
+        line = re.sub(r"[$*_`#>]", " ", re.sub(r"\$[^$]*\$", "…", line))
+        line = re.sub(r"\s+([.,;:])", r"\1", re.sub(r"\s+", " ", line)).strip()
+        if len(line) > 70:
+            line = line[:70].rsplit(" ", 1)[0] + " …"
+        return title_of({"cells": visible}, line)
+    if visible:
+        return f"code: `{visible[0]['source'].strip().splitlines()[0][:60]}`"
+    return "(empty slide)"
 
 
 def arrange(nb):

@@ -215,3 +215,18 @@ def test_assets_hold_what_decks_load(tmp_path):
         assert (assets / ref).is_file(), ref
     assert not (assets / "mathjax" / "unpacked").exists()
     assert not (assets / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").exists()
+
+
+def test_the_appendix_lists_its_slides_without_cutting_formulas():
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    nb = sample_notebook()
+    slide = {"slideshow": {"slide_type": "subslide"}, "tags": ["deep-dive"]}
+    nb.cells += [new_markdown_cell("The output has $c_0 + n k$ channels, as **counted** in the long sentence "
+                                   "that goes on and on well past seventy characters.", metadata=slide),
+                 new_code_cell("x = 1\nprint(x)", metadata=slide)]
+    [title] = [c for c in build.arrange(nb).cells if build.APPENDIX_TAG in c.metadata.get("tags", [])]
+    items = [line for line in title.source.splitlines() if line.startswith("- ")]
+    assert items == [f"- {SAMPLE_DEEP_DIVE}",
+                     "- The output has … channels, as counted in the long sentence that goes …",
+                     "- code: `x = 1`"]
