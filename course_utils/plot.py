@@ -577,7 +577,10 @@ def _frame(content_w: float, content_h: float, title: str | None, size: float, a
            note: bool = True) -> tuple[_Canvas, float, float]:
     """A canvas for a drawing of content_w x content_h inches with a title above and the legend
     below; returns it with the (x, y) of the drawing's top-left corner."""
-    margin = 0.1
+    # Wide enough for the title and the note under the legend too: the drawing is centred.
+    least = max(_text_width(title, size + 3, bold=True) if title else 0.0,
+                _text_width(_SHAPE_NOTE, size - 2) if note else 0.0)
+    margin = 0.1 + max(0.0, least - content_w) / 2
     bottom = _LEGEND_H + (_NOTE_H if note else 0) + 0.25
     top = _TITLE_H if title else 0.1
     width, height = content_w + 2 * margin, content_h + bottom + top
@@ -730,10 +733,11 @@ def _output_shape(block, input_shape: tuple[int, ...]) -> str:
     return _shape_text(summary(nn.Sequential(block), input_shape, print_table=False)[0]["output_shape"])
 
 
-def _block_canvas(nodes: list[_Node], title: str | None, size: float, ax):
-    """Frame nodes laid out around (0, 0) (y up): shift them into a canvas with title and legend."""
+def _block_canvas(nodes: list[_Node], title: str | None, size: float, ax, top_room: float = 0.35):
+    """Frame nodes laid out around (0, 0) (y up): shift them into a canvas with title and legend,
+    top_room inches above the highest node (for paths drawn over the nodes)."""
     x_min, x_max = min(n.x for n in nodes), max(n.x + n.w for n in nodes)
-    y_min, y_max = min(n.y for n in nodes) - 0.35, max(n.y + n.h for n in nodes) + 0.35
+    y_min, y_max = min(n.y for n in nodes) - 0.35, max(n.y + n.h for n in nodes) + top_room
     canvas, x0, y0 = _frame(x_max - x_min, y_max - y_min, title, size, ax)
     for node in nodes:
         node.x += x0 - x_min
@@ -850,43 +854,62 @@ def _plot_residual(block, input_shape, ax, title):
 
 
 def _dense_layout(block, input_shape, size: float):
+    """Each layer (BN, ReLU, conv) as a column that ends on the row of the input and the
+    concatenations; the layer's input reaches the column's top from the left, and is carried
+    over the column into the concatenation."""
     inner = _child_nodes(block, input_shape, 3, size)
     source = _Node("input", "data", "input", _shape_text(input_shape))
-    chain, concats = [source], []
+    stacks, concats = [], []
     channels = input_shape[1]
     for i, layer in enumerate(block.net):
-        nodes = [inner[f"net.{i}.{j}"] for j in range(len(layer))]
-        out = inner[f"net.{i}.{len(layer) - 1}"].shape.split("×")
+        stacks.append([inner[f"net.{i}.{j}"] for j in range(len(layer))])
+        out = stacks[-1][-1].shape.split("×")
         channels += int(out[0])
-        concat = _Node(f"concat {i + 1}", "merge", "concat", "×".join([str(channels), *out[1:]]))
-        chain += [*nodes, concat]
-        concats.append(concat)
-    for node in chain:
+        concats.append(_Node(f"concat {i + 1}", "merge", "concat", "×".join([str(channels), *out[1:]])))
+    every = [source, *concats, *(n for stack in stacks for n in stack)]
+    for node in every:
         _size_box(node, size, min_width=0.7)
-    height = max(n.h for n in chain)
+    height = max(n.h for n in every)
+    column_w = max(n.w for stack in stacks for n in stack)
+    step = height + 0.3
+    bottom = -0.45 - max(len(s) for s in stacks) * step + 0.3  # room above for the carried input
     x = 0.0
-    for node in chain:
-        node.h = height
-        node.x, node.y = x, -height
-        x += node.w + _GAP_X
-    return chain, concats, x - _GAP_X, height + 0.5
+    for node in [source, *concats]:
+        node.h, node.y = height, bottom
+    source.x = 0.0
+    x = source.w
+    for stack, concat in zip(stacks, concats):
+        x += 0.5  # the elbow up to the column's top
+        for k, node in enumerate(reversed(stack)):
+            node.w, node.h, node.x, node.y = column_w, height, x, bottom + k * step
+        x += column_w + _GAP_X
+        concat.x = x
+        x += concat.w
+    top = max(n.y + n.h for n in every)
+    return source, stacks, concats, x, top - bottom + 0.45
 
 
 def _plot_dense_block(block, input_shape, ax, title):
-    size = _fit(lambda s: _dense_layout(block, input_shape, s)[2:])
-    chain, concats, *_ = _dense_layout(block, input_shape, size)
-    canvas = _block_canvas(chain, title or "Dense block: each layer's input is the concatenation of all before",
-                           size, ax)
-    for a, b in zip(chain, chain[1:]):
-        canvas.path([a.right, b.left])
-    arc = chain[0].y + chain[0].h + 0.3
-    previous = chain[0]
-    for concat in concats:  # the input of each layer is carried over it into the concatenation
-        start = (previous.top[0] + (0.12 if previous is not chain[0] else 0), previous.top[1])
+    size = _fit(lambda s: _dense_layout(block, input_shape, s)[3:])
+    source, stacks, concats, *_ = _dense_layout(block, input_shape, size)
+    nodes = [source, *concats, *(n for stack in stacks for n in stack)]
+    canvas = _block_canvas(nodes, title or "Dense block: each layer's input is the concatenation of all before",
+                           size, ax, top_room=0.6)
+    arc = max(n.y + n.h for n in nodes) + 0.3
+    previous = source
+    for stack, concat in zip(stacks, concats):
+        first, last = stack[0], stack[-1]
+        elbow = first.x - 0.25
+        canvas.path([previous.right, (elbow, previous.right[1]), (elbow, first.left[1]), first.left])
+        for a, b in zip(stack, stack[1:]):
+            canvas.path([a.bottom, b.top])
+        canvas.path([last.right, concat.left])
+        # The layer's input, carried over the layer into the concatenation.
+        start = (previous.top[0] + (0.12 if previous is not source else 0), previous.top[1])
         end = (concat.top[0] - 0.12, concat.top[1])
         canvas.path([start, (start[0], arc), (end[0], arc), end])
         previous = concat
-    for node in chain:
+    for node in nodes:
         canvas.box(node)
     return _finish(canvas)
 
