@@ -230,3 +230,14 @@ def test_the_appendix_lists_its_slides_without_cutting_formulas():
     assert items == [f"- {SAMPLE_DEEP_DIVE}",
                      "- The output has … channels, as counted in the long sentence that goes …",
                      "- code: `x = 1`"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_lecture_notebooks_tag_whole_slides(path):
+    """Every deep-dive tag moves a whole slide (the build would stop on one that moves nothing)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    build.check_tags(nb, path.name)
+    counts = build.deck_counts(nb)
+    assert counts["lecture"] >= 1 and counts["lecture"] + counts["appendix"] == build.expected_counts(nb)["slides"]
