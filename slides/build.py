@@ -132,6 +132,20 @@ def check_tags(nb, name: str = "notebook") -> None:
         index += len(unit)
 
 
+def check_all_tags(notebooks: list[Path]) -> None:
+    """check_tags on every notebook; one error that lists every misplaced tag."""
+    import nbformat
+
+    problems = []
+    for path in notebooks:
+        try:
+            check_tags(nbformat.read(path, as_version=4), path.name)
+        except SystemExit as error:
+            problems.append(str(error))
+    if problems:
+        raise SystemExit("\n".join(problems))
+
+
 def _heading(unit: list) -> str:
     """What a slide is about, for the appendix's contents: its first markdown heading, else the
     start of its first markdown text, else its first line of code."""
@@ -459,6 +473,7 @@ def build(notebooks: list[Path], out_dir: Path = SLIDES, build_dir: Path = BUILD
     import nbformat
     from course_utils.profile import active_profile
 
+    check_all_tags(notebooks)  # in seconds, before any notebook runs
     profile = active_profile()
     out_dir.mkdir(parents=True, exist_ok=True)
     install_assets(out_dir)
@@ -468,7 +483,6 @@ def build(notebooks: list[Path], out_dir: Path = SLIDES, build_dir: Path = BUILD
         t0 = time.perf_counter()
         executed = build_dir / source.name
         try:
-            check_tags(nbformat.read(source, as_version=4), source.name)  # before a long execution
             ran = execute(source, executed, profile, timeout, reuse)
         except Exception as error:  # a failing notebook: report it, build the others
             failed.append(source.name)
@@ -507,11 +521,8 @@ def main(argv=None) -> None:
                         help="only print each deck's slide count (lecture path, appendix); builds nothing")
     args = parser.parse_args(argv)
     if args.count:
-        import nbformat
-
         notebooks = find_notebooks(args.notebooks)
-        for path in notebooks:
-            check_tags(nbformat.read(path, as_version=4), path.name)
+        check_all_tags(notebooks)
         print(count_table(notebooks))
         return
     t0 = time.perf_counter()

@@ -241,3 +241,16 @@ def test_lecture_notebooks_tag_whole_slides(path):
     build.check_tags(nb, path.name)
     counts = build.deck_counts(nb)
     assert counts["lecture"] >= 1 and counts["lecture"] + counts["appendix"] == build.expected_counts(nb)["slides"]
+
+
+def test_the_build_refuses_misplaced_tags_before_running_anything(tmp_path):
+    import nbformat
+
+    good = write_sample(tmp_path, "03_lenet")
+    nb = sample_notebook()
+    nb.cells[4].metadata["tags"] = ["deep-dive"]  # a fragment of the batch-norm slide
+    bad = tmp_path / "04_alexnet.ipynb"
+    nbformat.write(nb, bad)
+    with pytest.raises(SystemExit, match=r"04_alexnet.ipynb: cell 4 .*deep-dive"):
+        build.build([good, bad], tmp_path / "out", tmp_path / "build")
+    assert not (tmp_path / "build").exists(), "no notebook may run before the tags are checked"
