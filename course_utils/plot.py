@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
@@ -242,6 +242,7 @@ class _Node:
     w: float = 0.0
     h: float = 0.0
     round: bool = False  # drawn as a circle of diameter h, centred in the width (the addition)
+    folded: list = field(default_factory=list)  # kinds of the layers folded into this box (_fold)
 
     @property
     def left(self) -> tuple[float, float]:
@@ -490,6 +491,7 @@ class _Canvas:
 
     def __init__(self, width: float, height: float, size: float, ax=None):
         self.size = size
+        self.own_figure = ax is None
         if ax is None:
             self.fig = _plt().figure(figsize=(width, height))
             self.ax = self.fig.add_axes((0, 0, 1, 1))
@@ -514,11 +516,12 @@ class _Canvas:
         self.ax.add_patch(FancyBboxPatch((node.x, node.y), node.w, node.h, gid=f"box:{node.key}",
                                          boxstyle="round,pad=0,rounding_size=0.05", facecolor=face,
                                          edgecolor=_EDGE, linewidth=1.0, **style))
+        self._folded_strips(node)
         lines = node.label.count("\n") + 1
         lh = _line_height(self.size)
         text_h = lines * lh + (_line_height(self.size - 1) if node.shape else 0)
         top = node.y + (node.h + text_h) / 2  # the text block centred in the box
-        cx = node.x + node.w / 2
+        cx = node.x + (node.w - _strips_width(node)) / 2  # left of the strips
         head, _, rest = node.label.partition("\n")
         self.ax.text(cx, top - lh / 2, head, ha="center", va="center", fontsize=self.size,
                      weight="bold" if node.kind == "block" else "normal", gid=f"label:{node.key}")
@@ -529,6 +532,17 @@ class _Canvas:
             self.ax.text(cx, top - lines * _line_height(self.size) - _line_height(self.size - 1) / 2,
                          node.shape, ha="center", va="center", fontsize=self.size - 1, color=_GREY,
                          gid=f"shape:{node.key}")
+
+    def _folded_strips(self, node: _Node) -> None:
+        """One strip of colour per folded layer at the box's right edge (green: an activation)."""
+        from matplotlib.patches import Rectangle
+
+        for k, kind in enumerate(node.folded):
+            x = node.x + node.w - _STRIP_MARGIN - (len(node.folded) - k) * _STRIP  # in the label's order
+            self.ax.add_patch(Rectangle((x + 0.01, node.y + 0.035), _STRIP - 0.02, node.h - 0.07,
+                                        facecolor=_KINDS[kind][1], edgecolor=_EDGE, linewidth=0.5,
+                                        gid=f"fold{k}:{node.key}"))
+            self.kinds.add(kind)
 
     def circle(self, node: _Node, symbol: str = "+") -> None:
         """A merge point: a circle of the node's height, centred in its width, its shape above it."""
@@ -561,11 +575,21 @@ class _Canvas:
         handles = [Patch(facecolor=colour, edgecolor=_EDGE, label=text)
                    for kind, (text, colour) in _KINDS.items() if kind in self.kinds]
         if handles:
-            self.ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(x, y),
-                           bbox_transform=self.ax.transData, ncol=len(handles), frameon=False,
-                           fontsize=self.size - 1, handlelength=1.4, columnspacing=1.4, borderaxespad=0)
+            legend = self.ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(x, y),
+                                    bbox_transform=self.ax.transData, ncol=len(handles), frameon=False,
+                                    fontsize=self.size - 1, handlelength=1.4, columnspacing=1.4, borderaxespad=0)
+            self._widen_to(legend.get_window_extent(self.fig.canvas.get_renderer()).width / self.fig.dpi + 0.2)
         if note:
             self.text(x, y - _LEGEND_H + 0.04, note, ha="center", va="top", fontsize=self.size - 2, color=_GREY)
+
+
+    def _widen_to(self, width: float) -> None:
+        """A narrow picture (one column, a short chain) widens, centred, to fit its legend."""
+        x0, x1 = self.ax.get_xlim()
+        extra = width - (x1 - x0)
+        if extra > 0 and self.own_figure:
+            self.fig.set_size_inches(width, self.fig.get_size_inches()[1])
+            self.ax.set_xlim(x0 - extra / 2, x1 + extra / 2)
 
 
 _LEGEND_H = 0.32   # inches for the legend row
@@ -928,6 +952,7 @@ def _fold(nodes: list[_Node]) -> list[_Node]:
             head = out[-1]
             if node.label != "flatten":  # the next box's shape shows it; d2l's figures leave it out too
                 head.label = f"{head.label} + {node.label}" if "\n" not in head.label else f"{head.label}\n+ {node.label}"
+                head.folded.append(node.kind)
             head.shape = node.shape
             head.key = f"{head.key}+{node.key}"
         else:
@@ -936,6 +961,12 @@ def _fold(nodes: list[_Node]) -> list[_Node]:
 
 
 _COLUMN_GAP = 0.25   # between networks
+_STRIP = 0.075        # width of a folded layer's strip of colour
+_STRIP_MARGIN = 0.04  # between the strips and the box's right edge
+
+
+def _strips_width(node: _Node) -> float:
+    return len(node.folded) * _STRIP + _STRIP_MARGIN if node.folded else 0.0
 _STEP = 0.13         # between boxes in a column (the arrow)
 _HEADING_H = 0.36    # a column's heading (the network's name)
 
@@ -965,27 +996,33 @@ def _atom_width(node: _Node, size: float) -> float:
     return max(_text_width(p, size, bold) for p, bold in pieces)
 
 
-def _columns_layout(nets, shapes, depth: int, fold: bool, show_shapes: bool, size: float):
-    """Nodes of every network placed in columns of one box width; returns columns, width, height."""
+def _columns_layout(nets, shapes, depth: int, fold: bool, show_shapes: bool, size: float, strips: bool = True):
+    """Nodes of every network placed in columns of one box width; returns columns, width, height.
+    strips: a folded layer's colour as a strip at its box's edge (else only its name in the label)."""
     columns = []
     for name, net in nets.items():
         nodes = _nodes_of_chain(net, shapes[name], depth, size, brief=True)[1:]  # the heading gives the input
         nodes = _fold(nodes) if fold else nodes
         for node in nodes:
             node.key = f"{name}/{node.key}"  # the networks' children share names (conv1, fc1, ...)
+            if not strips:
+                node.folded = []
         columns.append((name, nodes))
     every = [n for _, nodes in columns for n in nodes]
     shape_w = max(_text_width(n.shape, size - 1) for n in every) + 0.1 if show_shapes else 0.0
     # As wide as the widest one-line label, but no wider than the slide allows: longer labels wrap.
+    # The folded layers' strips of colour get their own room at the right of every box.
+    strips = max(_strips_width(n) for n in every)
     natural = max(_label_width(n, size) for n in every if "\n" not in n.label) + 2 * _PAD
-    room = (_MAX_WIDTH - _COLUMN_GAP * (len(columns) - 1)) / len(columns) - shape_w
-    box_w = max(min(natural, room), max(_atom_width(n, size) for n in every) + 2 * _PAD)
+    room = (_MAX_WIDTH - _COLUMN_GAP * (len(columns) - 1)) / len(columns) - shape_w - strips
+    text_w = max(min(natural, room), max(_atom_width(n, size) for n in every) + 2 * _PAD)
+    box_w = text_w + strips
     col_w = max([box_w + shape_w] + [_text_width(name, size + 1) for name, _ in columns])
     height = 0.0
     for c, (name, nodes) in enumerate(columns):
         y = -_HEADING_H - _line_height(size - 1)
         for node in nodes:
-            node.label = _wrap_label(node.label, box_w - 2 * _PAD, size)
+            node.label = _wrap_label(node.label, text_w - 2 * _PAD, size)
             node.w = box_w
             node.h = (node.label.count("\n") + 1) * _line_height(size) + 2 * 0.045
             node.x, node.y = c * (col_w + _COLUMN_GAP), y - node.h
@@ -1009,10 +1046,12 @@ def plot_architectures(nets: Mapping[str, object], input_shapes, depth: int = 1,
         raise ValueError("plot_architectures needs at least one network, e.g. {'LeNet': cu.lenet()}")
     shapes = {name: input_shapes[name] for name in nets} if isinstance(input_shapes, Mapping) \
         else {name: tuple(input_shapes) for name in nets}
-    choices = [show_shapes] if show_shapes is not None else [True, False]
-    for shown in choices:
-        size = _fit(lambda s: _columns_layout(nets, shapes, depth, fold, shown, s)[2:])
-        columns, col_w, width, height = _columns_layout(nets, shapes, depth, fold, shown, size)
+    # What gives way when the slide is too small: first the shapes, then the strips, then both.
+    shown_choices = [show_shapes] if show_shapes is not None else [True, False]
+    choices = [(shown, strips) for strips in (True, False) for shown in shown_choices]
+    for shown, strips in choices:
+        size = _fit(lambda s: _columns_layout(nets, shapes, depth, fold, shown, s, strips)[2:])
+        columns, col_w, width, height = _columns_layout(nets, shapes, depth, fold, shown, size, strips)
         if width <= _MAX_WIDTH and height <= _MAX_HEIGHT:
             break
     canvas, x0, y0 = _frame(width, height, title, size, note=shown)

@@ -351,3 +351,19 @@ def test_rows_asks_for_a_flatter_picture():
             cu.plot_architecture(net, (1, 1, 96, 96), rows=0)
     finally:
         matplotlib.pyplot.close("all")
+
+
+def test_folded_layers_keep_their_colour_as_a_strip():
+    fig = cu.plot_architectures({"LeNet + BN": cu.lenet_bn()}, (1, 1, 28, 28))
+    try:
+        artists = by_gid(fig)
+        key = "LeNet + BN/conv1+bn1+act1"
+        assert artists[f"label:{key}"].get_text().startswith("conv 5×5, 6")
+        legend = fig.axes[0].get_legend()
+        colours = {t.get_text(): h.get_facecolor() for t, h in zip(legend.get_texts(), legend.legend_handles)}
+        assert artists[f"fold0:{key}"].get_facecolor() == colours["normalization"]
+        assert artists[f"fold1:{key}"].get_facecolor() == colours["activation"]
+        assert artists[f"fold0:{key}"].get_x() < artists[f"fold1:{key}"].get_x(), "strips in the label's order"
+        check_layout(fig)
+    finally:
+        matplotlib.pyplot.close(fig)
