@@ -126,3 +126,30 @@ def test_key_conventions(key):
             assert cell.outputs == [] and cell.execution_count is None, f"cell {i} has outputs: clear them"
         kind = cell.metadata.get("slideshow", {}).get("slide_type")
         assert kind in SLIDE_TYPES, f"cell {i} has no valid slideshow slide_type ({kind!r})"
+
+
+def settings_of(nb: nbformat.NotebookNode) -> dict[str, dict]:
+    """{profile: settings} of a notebook's settings cell, read without running course_utils."""
+    source = next(c.source for c in nb.cells if c.cell_type == "code" and re.search(r"\bsettings\(", c.source))
+    captured = {}
+
+    class Course:
+        @staticmethod
+        def settings(**profiles):
+            captured.update(profiles)
+
+    exec(source, {"cu": Course})
+    return captured
+
+
+@pytest.mark.parametrize("key", keys, ids=lambda p: p.stem)
+def test_key_settings_match_the_lecture(key):
+    """A key reuses its lecture's trained models only with the same settings: a setting both name
+    must have the same value under every profile (change the key's settings with the lecture's)."""
+    lecture = NOTEBOOKS / f"{key.stem[:-len('-solutions')]}.ipynb"
+    ours, theirs = settings_of(load(key)), settings_of(load(lecture))
+    for profile, values in theirs.items():
+        for name, value in values.items():
+            if name in ours.get(profile, {}):
+                assert ours[profile][name] == value, (
+                    f"{key.name}: {name}={ours[profile][name]!r} under {profile}, the lecture has {value!r}")
