@@ -456,6 +456,47 @@ def _save_checkpoint(path, key, config, net, opt, sched, history, finished) -> N
     partial.replace(path)  # never leave a half-written checkpoint under the real name
 
 
+def training_throughput(net: nn.Module, input_shape: tuple[int, ...], *, warmup: int = 3, steps: int = 10,
+                        num_classes: int = 10, device: str | torch.device | None = None,
+                        amp: bool | None = None, channels_last: bool | None = None) -> float:
+    """Training examples per second of whole steps (forward, backward, SGD update), set up as fit trains.
+
+    input_shape: (batch, channels, height, width) of the random batch every step trains on.
+    warmup:      untimed steps first: the first steps pay for memory allocation and kernel choice.
+    steps:       timed steps. GPU work runs asynchronously, so the clock is read only after
+                 synchronizing the GPU, before the first timed step and after the last.
+    device, amp, channels_last: as in fit (bf16 autocast and channels-last by default on CUDA).
+    In a rehearsal (COURSE_REHEARSAL) the batch and the step counts are cut to its limits.
+    """
+    if steps < 1 or warmup < 0:
+        raise ValueError(f"need steps >= 1 and warmup >= 0, got steps={steps}, warmup={warmup}")
+    device = default_device(device)
+    amp = _gpu_paths_by_default(device) if amp is None else amp
+    channels_last = _gpu_paths_by_default(device) if channels_last is None else channels_last
+    limits = rehearsal()
+    if limits is not None:
+        input_shape = (min(input_shape[0], limits.batch_size or input_shape[0]), *input_shape[1:])
+        warmup, steps = min(warmup, 1), min(steps, limits.batches)
+    net = net.to(device).train()
+    X = torch.randn(input_shape, device=device)
+    y = torch.randint(0, num_classes, (input_shape[0],), device=device)
+    if channels_last and X.dim() == 4:
+        net, X = net.to(memory_format=torch.channels_last), X.contiguous(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(net.parameters(), lr=1e-3)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for i in range(warmup + steps):
+        if i == warmup:
+            sync()
+            start = time.perf_counter()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            loss = F.cross_entropy(net(X), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    sync()
+    return steps * input_shape[0] / (time.perf_counter() - start)
+
+
 class ActivationStats(contextlib.AbstractContextManager):
     """Record the mean and standard deviation of chosen layers' outputs during training.
 

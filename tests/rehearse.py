@@ -1,13 +1,14 @@
 """Rehearse the lecture: every notebook with the ``full`` settings, but only a few batches.
 
-    python tests/rehearse.py [NOTEBOOK ...] [--batches 2x8] [--profile full] [--keep]
+    python tests/rehearse.py [NOTEBOOK ...] [--batches 2x4] [--profile full] [--keep]
     make rehearse [REHEARSE_FLAGS="..."]
 
 What a lecture on the GPU runs -- full resolution, full width, the lecture's models and
 epochs -- taken through every code path in minutes on any machine:
 
-- ``COURSE_PROFILE=full`` and ``COURSE_REHEARSAL=2x8``: every pass over a DeviceLoader (and
-  every epoch in ``fit``) is 2 batches of at most 8 examples, so 10 epochs are 20 small steps;
+- ``COURSE_PROFILE=full`` and ``COURSE_REHEARSAL=2x4``: every pass over a DeviceLoader (and
+  every epoch in ``fit``) is 2 batches, of which ``fit``, ``evaluate_accuracy`` and
+  ``training_throughput`` use at most 4 examples, so 10 epochs are 20 small steps;
 - ``fit`` switches on bf16 autocast and channels-last, as on a GPU (the CPU runs both too);
 - checkpoints go to a scratch folder, so nothing is reused from, or left in, the course cache
   (a notebook that reuses another's finished runs, 11_comparison, finds this rehearsal's);
@@ -147,8 +148,8 @@ def rehearse(path: Path, timeout: int, device_check: bool, keep: Path | None) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", help="names or paths (default: every lecture notebook)")
-    parser.add_argument("--batches", default="2x8",
-                        help="COURSE_REHEARSAL: batches per pass, optionally x the largest batch (default 2x8)")
+    parser.add_argument("--batches", default="2x4",
+                        help="COURSE_REHEARSAL: batches per pass, optionally x the largest batch (default 2x4)")
     parser.add_argument("--profile", default="full", help="the profile to rehearse (default full)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     parser.add_argument("--no-device-check", action="store_true",

@@ -363,6 +363,22 @@ def test_a_rehearsal_runs_a_few_small_batches_with_the_gpu_code_paths(monkeypatc
     assert 0 <= evaluate_accuracy(linear, features) <= 1 and calls.count(False) == 3 * 2
 
 
+def test_training_throughput_times_whole_steps_as_fit_trains(monkeypatch):
+    net, calls = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 10)), []
+    net.register_forward_hook(lambda module, inputs, output: calls.append((len(inputs[0]), output.dtype)))
+    speed = cu.training_throughput(net, (16, 1, 8, 8), warmup=2, steps=3, device="cpu")
+    assert speed > 0 and calls == [(16, torch.float32)] * 5  # warm-up and timed steps, fp32 on a CPU
+    calls.clear()
+    cu.training_throughput(net, (16, 1, 8, 8), warmup=0, steps=1, amp=True, channels_last=True)
+    assert calls == [(16, torch.bfloat16)] and net[0].weight.is_contiguous(memory_format=torch.channels_last)
+    calls.clear()
+    monkeypatch.setenv("COURSE_REHEARSAL", "2x4")  # a rehearsal: its batch size, a few steps
+    cu.training_throughput(net, (16, 1, 8, 8), warmup=3, steps=10, device="cpu")
+    assert calls == [(4, torch.bfloat16)] * 3
+    with pytest.raises(ValueError, match="steps >= 1"):
+        cu.training_throughput(net, (16, 1, 8, 8), steps=0)
+
+
 def test_history_round_trip():
     history = History(epoch=[1], train_loss=[0.5], train_acc=[0.8], test_acc=[0.7],
                       examples_per_sec=[100.0], wall_time=[1.0], curve=[[1.0, 0.5, 0.8]], device="cpu")
