@@ -444,12 +444,20 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
     return history
 
 
+def _scheduler_state(sched) -> dict | None:
+    """The scheduler's state without functions: before torch 2.4 OneCycleLR keeps its annealing
+    function in state_dict(), which weights_only loading refuses; __init__ rebuilds it anyway."""
+    if sched is None:
+        return None
+    return {k: v for k, v in sched.state_dict().items() if not callable(v)}
+
+
 def _save_checkpoint(path, key, config, net, opt, sched, history, finished) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = dict(key=key, config={k: str(v) for k, v in config.items()}, finished=finished,
                  model=net.state_dict(), optimizer=opt.state_dict(),
-                 scheduler=sched.state_dict() if sched is not None else None,
+                 scheduler=_scheduler_state(sched),
                  history=history.to_dict())
     partial = path.with_suffix(path.suffix + ".part")
     torch.save(state, partial)
