@@ -182,6 +182,12 @@ def test_notebooks_and_course_utils_make_no_cpu_tensor_for_device_data():
 def check():
     """Data and models on the fake device (COURSE_DEVICE=cpu:1), every tensor op watched."""
     with simulated_device() as mode:
+        # Older torch (2.1, our lower bound) hands X[idx] past TorchFunctionMode unlabelled, so the
+        # simulated device cannot be read back there; `make test` runs this on the current torch.
+        probe = torch.ones(4).to(FAKE_DEVICE)
+        if probe[torch.arange(2).to(FAKE_DEVICE)].device != FAKE_DEVICE:
+            pytest.skip(f"torch {torch.__version__} cannot simulate a second device (indexing results "
+                        "lose their label); the static check above still runs")
         yield mode
 
 
