@@ -32,14 +32,19 @@ def find_chromium():
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
-def load_build():
-    """slides/build.py (slides/ is no package)."""
-    if "slides_build" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("slides_build", ROOT / "slides" / "build.py")
+def load_script(name: str, path: Path):
+    """A script of a folder that is no package (slides/, .ci/), imported once as ``name``."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules["slides_build"] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules["slides_build"]
+    return sys.modules[name]
+
+
+def load_build():
+    """slides/build.py."""
+    return load_script("slides_build", ROOT / "slides" / "build.py")
 
 
 # What the tests expect of a deck, read from its notebook (build.py itself never needs these).

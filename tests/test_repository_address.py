@@ -1,25 +1,14 @@
 """The repository address lives in pyproject.toml; every notebook's Colab badge and setup cell follow it."""
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from slides_support import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_set_repo():
-    """.ci/set_repo.py (.ci/ is no package)."""
-    if "set_repo" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("set_repo", ROOT / ".ci" / "set_repo.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["set_repo"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["set_repo"]
-
-
-set_repo = load_set_repo()
+set_repo = load_script("set_repo", ROOT / ".ci" / "set_repo.py")
 
 
 def test_every_notebook_points_at_the_repository_in_pyproject():
