@@ -16,6 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
+# As make does: the offline copy beside the checkout serves the data when COURSE_DATA_DIR is unset.
+shared="$(cd .. && pwd)/shared/data/fashion-mnist"
+if [ -z "${COURSE_DATA_DIR:-}" ] && [ -d "$shared" ]; then export COURSE_DATA_DIR="$shared"; fi
 VENV="${OLDEST_VENV:-.venv-oldest}"
 
 pins="$(python3 .ci/lower_bounds.py pins)"
