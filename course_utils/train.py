@@ -290,8 +290,9 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
     channels_last = _gpu_paths_by_default(device) if channels_last is None else channels_last
     plot = _in_notebook() if plot is None else plot
     steps_per_epoch = len(train_iter)
-    if rehearsal() is not None:
-        steps_per_epoch = min(steps_per_epoch, rehearsal().batches)
+    limits = rehearsal()
+    if limits is not None:
+        steps_per_epoch = min(steps_per_epoch, limits.batches)
     if steps_per_epoch == 0:
         raise ValueError("train_iter yields no batches")
 
