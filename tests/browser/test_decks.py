@@ -5,7 +5,8 @@ nothing); it has as many slides, fragments and speaker notes as its notebook's s
 implies (deep dives moved to the appendix); math is typeset by the local MathJax (required on the
 batch-norm deck); every plot is loaded and visible on its slide, and every architecture picture
 wholly inside a 1280×720 screen; the appendix comes after the exercises exactly where the notebook
-tags deep dives; no code of a hide-input cell shows; the speaker view opens and shows the notes. Screenshots of each
+tags deep dives; no code of a hide-input cell shows; the speaker view opens and shows the notes; a
+slide taller than the deck scrolls inside it, so that its end can be shown (such slides are listed). Screenshots of each
 deck's title slide (and its first math and plot slides) go to slides/screenshots/.
 
 Run after `make slides` (make test does both). A deck that is missing or older than its notebook
@@ -215,20 +216,33 @@ def check_deck(browser, deck_path: Path, source, executed, name: str, math_requi
             deck.js("() => __R.slide(0, 0)")
             speaker.close()
 
-        # Slides taller than the deck: reported, not failed (tests/test_notebooks.py bounds the source).
+        # Slides taller than the deck: reported, not failed (tests/test_notebooks.py bounds the source),
+        # but each must scroll inside the deck (the template's CSS) so that its end can be shown.
         tall = deck.js("""() => {
-            const height = __R.getConfig().height, tall = [];
+            const height = __R.getConfig().height, tall = [], cut = [];
             __R.getSlides().forEach(s => {
-                const {h, v} = __R.getIndices(s);
+                const {h, v} = __R.getIndices(s), where = `${h + 1}.${(v || 0) + 1}`;
                 __R.slide(h, v, 1e6);
-                if (s.scrollHeight > height) tall.push(`${h + 1}.${(v || 0) + 1}: ${s.scrollHeight}px`);
+                if (s.scrollHeight <= height) return;
+                tall.push(`${where}: ${s.scrollHeight}px`);
+                s.scrollTop = s.scrollHeight;
+                const box = s.getBoundingClientRect();
+                const shown = [...s.querySelectorAll('*')].filter(e => !e.closest('aside.notes')
+                    && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().height > 0);
+                const end = Math.max(...shown.map(e => e.getBoundingClientRect().bottom));
+                if (!['auto', 'scroll'].includes(getComputedStyle(s).overflowY) || s.clientHeight > height
+                    || box.bottom > window.innerHeight + 1 || end > box.bottom + 1)
+                    cut.push(`${where} (its end at ${Math.round(end)}px, the slide's at ${Math.round(box.bottom)}px, `
+                             + `the screen's at ${window.innerHeight}px)`);
+                s.scrollTop = 0;
             });
             __R.slide(0, 0);
-            return tall;
+            return {tall, cut};
         }""")
-        if tall:
-            warnings.warn(f"{name}: slides taller than the deck's {deck.js('() => __R.getConfig().height')}px: "
-                          f"{', '.join(tall)}")
+        assert not tall["cut"], f"{name}: slides whose end cannot be shown: {', '.join(tall['cut'])}"
+        if tall["tall"]:
+            warnings.warn(f"{name}: slides taller than the deck's {deck.js('() => __R.getConfig().height')}px "
+                          f"(they scroll): {', '.join(tall['tall'])}")
         assert deck.problems == [], f"{name}: " + "\n".join(deck.problems)
     finally:
         deck.close()
