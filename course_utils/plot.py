@@ -120,7 +120,9 @@ def _draw_history(axes, history, label: str = "", style: str = "-") -> None:
         ax_loss.plot(steps, losses, style, label=f"{label}train loss".strip())
         ax_acc.plot(steps, accs, style, label=f"{label}train acc".strip())
     if history.epoch:
-        ax_acc.plot(history.epoch, history.test_acc, style, marker="o", label=f"{label}test acc".strip())
+        # The last epoch's marker sits on the right edge of the axes: drawn whole, not cut in half.
+        ax_acc.plot(history.epoch, history.test_acc, style, marker="o", clip_on=False,
+                    label=f"{label}test acc".strip())
 
 
 def _decorate(axes, epochs: int | None = None) -> None:
