@@ -48,3 +48,62 @@ def test_environment_yml_repeats_the_same_bounds(lower_bounds):
         name, version = pin.split("==")
         name = CONDA_NAMES.get(name, name)
         assert conda.get(name) == version, f"environment.yml: {name}>={conda.get(name)}, pyproject.toml: >={version}"
+
+
+def test_environment_yml_asks_for_the_same_python(lower_bounds):
+    conda = re.search(r"^\s*-\s*python\s*>=\s*([0-9.]+)\s*$", (ROOT / "environment.yml").read_text(), re.M)
+    assert conda, "environment.yml names no python>=X.Y"
+    assert conda.group(1) == lower_bounds.oldest_python(project(lower_bounds)), \
+        f"environment.yml: python>={conda.group(1)}, pyproject.toml: requires-python {project(lower_bounds)['requires-python']}"
+
+
+# What pip accepts on a line of a requirements file, besides a requirement (pip's documentation,
+# "Requirements File Format"); conda hands environment.yml's pip section to pip as such a file.
+REQUIREMENTS_FILE_OPTIONS = ("-e", "--editable", "-r", "--requirement", "-c", "--constraint", "-i",
+                             "--index-url", "--extra-index-url", "--no-index", "-f", "--find-links",
+                             "--pre", "--prefer-binary", "--only-binary", "--no-binary",
+                             "--require-hashes", "--trusted-host", "--use-feature")
+
+
+def pip_section(text: str) -> list:
+    """The lines under environment.yml's `- pip:` entry, without their `- `."""
+    lines, inside = [], False
+    for line in text.splitlines():
+        if re.match(r"^\s*-\s*pip:\s*$", line):
+            inside = True
+        elif inside and re.match(r"^\s{4,}-\s", line):
+            lines.append(line.strip()[1:].strip())
+        elif inside and line.strip() and not line.lstrip().startswith("#"):
+            break
+    return lines
+
+
+def pip_problems(lines: list) -> list:
+    """What pip would refuse in these requirements-file lines."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    problems = []
+    for line in lines:
+        if line.startswith("-"):
+            option = line.split()[0].split("=")[0]
+            if option not in REQUIREMENTS_FILE_OPTIONS:
+                problems.append(f"{line!r}: {option} is not allowed in a requirements file")
+        else:
+            try:
+                Requirement(line)
+            except InvalidRequirement as error:
+                problems.append(f"{line!r} is no requirement: {error}")
+    return problems
+
+
+def test_environment_yml_pip_lines_are_what_a_requirements_file_takes():
+    lines = pip_section((ROOT / "environment.yml").read_text())
+    assert any(re.match(r"^(-e|--editable)\s+\.$", line) for line in lines), \
+        f"environment.yml does not install course_utils from the checkout: {lines}"
+    assert pip_problems(lines) == [], f"environment.yml's pip section: {pip_problems(lines)}"
+
+
+def test_the_check_refuses_what_pip_refuses():
+    bad = "dependencies:\n  - pip\n  - pip:\n      - --no-deps -e .\n      - torch>=2.1\n"
+    assert pip_section(bad) == ["--no-deps -e .", "torch>=2.1"]
+    assert pip_problems(pip_section(bad)) == ["'--no-deps -e .': --no-deps is not allowed in a requirements file"]
