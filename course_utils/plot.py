@@ -168,7 +168,8 @@ class LivePlot:
 
         self.epochs = epochs
         # A bare Figure, not pyplot's: the inline backend would otherwise show it a second time.
-        self.fig = Figure(figsize=(9, 3.2))
+        # Flat enough to share a slide with the code that trains (the decks are 800px high).
+        self.fig = Figure(figsize=(9, 2.8))
         self.axes = self.fig.subplots(1, 2)
         self.handle = display(self._png(), display_id=True)
 
