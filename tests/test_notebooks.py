@@ -62,6 +62,14 @@ def test_summary_and_exercises(path):
 
 
 @pytest.mark.parametrize("path", paths, ids=lambda p: p.stem)
+def test_a_tall_slide_scrolls_when_presented_live(path):
+    # jupyterlab-rise reads its settings from the notebook's "rise" metadata too; with "scroll" a
+    # slide taller than the window gets a scroll bar instead of losing its end, as the static decks
+    # do (slides/templates/course_reveal).
+    assert load(path).metadata.get("rise", {}).get("scroll") is True, 'metadata {"rise": {"scroll": true}}'
+
+
+@pytest.mark.parametrize("path", paths, ids=lambda p: p.stem)
 def test_slideshow_metadata_and_slide_length(path):
     cells = load(path).cells
     slides, current = [], None
