@@ -68,7 +68,7 @@ def test_corrupt_file_is_reported_and_not_used(official_dir, monkeypatch, tmp_pa
     bad_dir = tmp_path / "bad"
     bad_dir.mkdir()
     for name in data.FASHION_MNIST_FILES:
-        shutil.copy(official_dir / name, bad_dir / name)
+        shutil.copyfile(official_dir / name, bad_dir / name)  # not its read-only mode
     (bad_dir / "train-labels-idx1-ubyte.gz").write_bytes(b"not the real file")
     monkeypatch.setenv("COURSE_DATA_DIR", str(bad_dir))
     cache = tmp_path / "cache"
@@ -131,7 +131,7 @@ def test_downloads_from_torchvisions_mirrors_with_its_md5_check(official_dir, mo
         calls.append((url, md5))
         if len(calls) == 1:
             raise urllib.error.URLError("no network in this test")
-        shutil.copy(official_dir / filename, f"{root}/{filename}")
+        shutil.copyfile(official_dir / filename, f"{root}/{filename}")  # as a download: writable
 
     monkeypatch.setattr(tv_utils, "download_url", fake_download_url)
     cache = tmp_path / "cache"
