@@ -377,16 +377,7 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
             count = 0
             for batch, (X, y) in enumerate(_first_batches(train_iter, steps_per_epoch)):
                 X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                if channels_last and X.dim() == 4:
-                    # Only images (batch, channels, height, width) have a channels-last layout;
-                    # a linear model's (batch, features) input is left as it is.
-                    X = X.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    y_hat = net(X)
-                    loss = F.cross_entropy(y_hat, y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                y_hat, loss = _training_step(net, opt, X, y, amp=amp, channels_last=channels_last)
                 if sched is not None:
                     sched.step()
                 with torch.no_grad():
@@ -445,6 +436,25 @@ def fit(net: nn.Module, train_iter, test_iter, *, epochs: int, lr: float,
     return history
 
 
+def _training_step(net: nn.Module, opt: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor, *,
+                   amp: bool, channels_last: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step on a batch already on the device, as fit and training_throughput take it.
+
+    X: (batch, channels, height, width) or (batch, features); y: (batch,). Returns (logits, loss).
+    """
+    if channels_last and X.dim() == 4:
+        # Only images (batch, channels, height, width) have a channels-last layout;
+        # a linear model's (batch, features) input is left as it is.
+        X = X.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(X.device.type, dtype=torch.bfloat16, enabled=amp):
+        y_hat = net(X)
+        loss = F.cross_entropy(y_hat, y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return y_hat, loss
+
+
 def _scheduler_state(sched) -> dict | None:
     """The scheduler's state without functions: before torch 2.4 OneCycleLR keeps its annealing
     function in state_dict(), which weights_only loading refuses; __init__ rebuilds it anyway."""
@@ -489,7 +499,7 @@ def training_throughput(net: nn.Module, input_shape: tuple[int, ...], *, warmup:
     net = net.to(device).train()
     X = torch.randn(input_shape, device=device)
     y = torch.randint(0, num_classes, (input_shape[0],), device=device)
-    if channels_last and X.dim() == 4:
+    if channels_last and X.dim() == 4:  # converted once: _training_step then has nothing to convert
         net, X = net.to(memory_format=torch.channels_last), X.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(net.parameters(), lr=1e-3)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
@@ -497,11 +507,7 @@ def training_throughput(net: nn.Module, input_shape: tuple[int, ...], *, warmup:
         if i == warmup:
             sync()
             start = time.perf_counter()
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            loss = F.cross_entropy(net(X), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        _training_step(net, opt, X, y, amp=amp, channels_last=channels_last)
     sync()
     return steps * input_shape[0] / (time.perf_counter() - start)
 
