@@ -585,7 +585,6 @@ class _Canvas:
         if note:
             self.text(x, y - _LEGEND_H + 0.04, note, ha="center", va="top", fontsize=self.size - 2, color=_GREY)
 
-
     def _widen_to(self, width: float) -> None:
         """A narrow picture (one column, a short chain) widens, centred, to fit its legend."""
         x0, x1 = self.ax.get_xlim()
@@ -966,12 +965,13 @@ def _fold(nodes: list[_Node]) -> list[_Node]:
 _COLUMN_GAP = 0.25   # between networks
 _STRIP = 0.075        # width of a folded layer's strip of colour
 _STRIP_MARGIN = 0.04  # between the strips and the box's right edge
+_STEP = 0.13         # between boxes in a column (the arrow)
+_HEADING_H = 0.36    # a column's heading (the network's name)
 
 
 def _strips_width(node: _Node) -> float:
+    """The room a box's folded-layer strips take at its right edge (none without folded layers)."""
     return len(node.folded) * _STRIP + _STRIP_MARGIN if node.folded else 0.0
-_STEP = 0.13         # between boxes in a column (the arrow)
-_HEADING_H = 0.36    # a column's heading (the network's name)
 
 
 def _wrap_label(label: str, width: float, size: float) -> str:
@@ -1015,11 +1015,11 @@ def _columns_layout(nets, shapes, depth: int, fold: bool, show_shapes: bool, siz
     shape_w = max(_text_width(n.shape, size - 1) for n in every) + 0.1 if show_shapes else 0.0
     # As wide as the widest one-line label, but no wider than the slide allows: longer labels wrap.
     # The folded layers' strips of colour get their own room at the right of every box.
-    strips = max(_strips_width(n) for n in every)
+    strips_w = max(_strips_width(n) for n in every)
     natural = max(_label_width(n, size) for n in every if "\n" not in n.label) + 2 * _PAD
-    room = (_MAX_WIDTH - _COLUMN_GAP * (len(columns) - 1)) / len(columns) - shape_w - strips
+    room = (_MAX_WIDTH - _COLUMN_GAP * (len(columns) - 1)) / len(columns) - shape_w - strips_w
     text_w = max(min(natural, room), max(_atom_width(n, size) for n in every) + 2 * _PAD)
-    box_w = text_w + strips
+    box_w = text_w + strips_w
     col_w = max([box_w + shape_w] + [_text_width(name, size + 1) for name, _ in columns])
     height = 0.0
     for c, (name, nodes) in enumerate(columns):
