@@ -66,16 +66,11 @@ REQUIREMENTS_FILE_OPTIONS = ("-e", "--editable", "-r", "--requirement", "-c", "-
 
 
 def pip_section(text: str) -> list:
-    """The lines under environment.yml's `- pip:` entry, without their `- `."""
-    lines, inside = [], False
-    for line in text.splitlines():
-        if re.match(r"^\s*-\s*pip:\s*$", line):
-            inside = True
-        elif inside and re.match(r"^\s{4,}-\s", line):
-            lines.append(line.strip()[1:].strip())
-        elif inside and line.strip() and not line.lstrip().startswith("#"):
-            break
-    return lines
+    """The entries of environment.yml's `- pip:` list (PyYAML comes with JupyterLab)."""
+    import yaml
+
+    entries = yaml.safe_load(text)["dependencies"]
+    return next((e["pip"] for e in entries if isinstance(e, dict) and "pip" in e), [])
 
 
 def pip_problems(lines: list) -> list:
