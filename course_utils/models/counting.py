@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..shape_errors import explain_shape_errors
 from .resnet import BasicBlock
 
 __all__ = ["count_params", "count_layers", "flops", "summary"]
@@ -63,9 +64,15 @@ def flops(net: nn.Module, input_shape: tuple[int, ...]) -> int:
 
     Counted by ``torch.utils.flop_counter``: convs, linear layers and matrix products, at
     2 FLOPs per multiply-add; elementwise ops (activations, pooling, batch norm) are free.
+    A layer that gets an input of the wrong shape raises a :class:`~course_utils.ShapeError`
+    naming it, with the output shapes of the layers before it.
     """
     mode = FlopCounterMode(display=False)
-    _run_in_eval_mode(net, _dummy_input(net, input_shape), mode)
+    X = _dummy_input(net, input_shape)
+    # The flop counter runs every op through torch._dynamo, so PyTorch's own error would come
+    # with a long traceback of internals: explain it from a plain forward pass instead.
+    with explain_shape_errors(net, X):
+        _run_in_eval_mode(net, X, mode)
     return mode.get_total_flops()
 
 
@@ -109,7 +116,9 @@ def summary(
     in eval mode under ``torch.no_grad``. ``depth=1`` reports the top-level children,
     ``depth=2`` goes one level further (``stage1.0``, ``stage1.1``, ...). Returns one dict per
     row with keys ``name``, ``type``, ``output_shape``, ``params`` and ``flops``, and prints
-    them as a table with a total line unless ``print_table=False``.
+    them as a table with a total line unless ``print_table=False``. A layer that gets an input
+    of the wrong shape raises a :class:`~course_utils.ShapeError` naming it, with the output
+    shapes of the layers before it.
     """
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
@@ -134,11 +143,14 @@ def summary(
 
         handles.append(module.register_forward_pre_hook(before))
         handles.append(module.register_forward_hook(after))
-    try:
-        _run_in_eval_mode(net, _dummy_input(net, input_shape), mode)
-    finally:
-        for handle in handles:
-            handle.remove()
+    X = _dummy_input(net, input_shape)
+    # Outside the try: the row hooks are gone before a shape mistake is explained by a re-run.
+    with explain_shape_errors(net, X):
+        try:
+            _run_in_eval_mode(net, X, mode)
+        finally:
+            for handle in handles:
+                handle.remove()
 
     if print_table:
         _print_summary(rows, count_params(net), mode.get_total_flops())
