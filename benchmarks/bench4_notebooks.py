@@ -25,7 +25,6 @@ here, else measured now). Evaluation is counted at a third of a training example
 """
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -38,6 +37,7 @@ from pathlib import Path
 import common  # first: sets the environment up
 
 import torch
+from course_utils.notebook_settings import read_settings
 
 NOTEBOOKS = common.REPO / "notebooks"
 SUMMARY = re.compile(r"epoch (\d+): loss (\S+), train acc ([0-9.]+), test acc ([0-9.]+), "
@@ -69,37 +69,12 @@ def model_of(stem: str, models: dict) -> str | None:
 
 
 def full_settings(path: Path) -> dict:
-    """The literal values of the notebook's settings(full=dict(...)) call, where they are literal."""
-    import nbformat
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "settings(" not in cell.source:
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "settings":
-                for kw in node.keywords:
-                    if kw.arg == "full":
-                        return _literal_dict(kw.value)
-    return {}
-
-
-def _literal_dict(node) -> dict:
-    pairs = []
-    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dict":
-        pairs = [(kw.arg, kw.value) for kw in node.keywords if kw.arg]
-    elif isinstance(node, ast.Dict):
-        pairs = [(k.value, v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)]
-    out = {}
-    for key, value in pairs:
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, TypeError, SyntaxError):
-            pass
-    return out
+    """The notebook's `full` settings, read from its settings cell ({} where it has none that can be read)."""
+    try:
+        return read_settings(path)["full"]
+    except ValueError as error:
+        print(f"  {path.name}: no lecture settings read ({error})")
+        return {}
 
 
 def read_outputs(path: Path) -> dict:

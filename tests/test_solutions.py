@@ -7,6 +7,8 @@
 - the keys follow the lecture notebooks' conventions (no outputs, title, Colab badge, setup
   cell, one settings call, slideshow metadata) and link back to their lecture notebook;
 - each lecture's exercises cell points to its key.
+- a key's settings agree with its lecture's, read by course_utils' one settings reader
+  (course_utils/notebook_settings.py), which gives what each notebook's settings cell gives.
 nbval executes the keys under `make test` like the lecture notebooks (pytest ... notebooks).
 """
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from course_utils.notebook_settings import read_settings
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
@@ -128,28 +132,93 @@ def test_key_conventions(key):
         assert kind in SLIDE_TYPES, f"cell {i} has no valid slideshow slide_type ({kind!r})"
 
 
-def settings_of(nb: nbformat.NotebookNode) -> dict[str, dict]:
-    """{profile: settings} of a notebook's settings cell, read without running course_utils."""
-    source = next(c.source for c in nb.cells if c.cell_type == "code" and re.search(r"\bsettings\(", c.source))
-    captured = {}
-
-    class Course:
-        @staticmethod
-        def settings(**profiles):
-            captured.update(profiles)
-
-    exec(source, {"cu": Course})
-    return captured
-
-
 @pytest.mark.parametrize("key", keys, ids=lambda p: p.stem)
 def test_key_settings_match_the_lecture(key):
     """A key reuses its lecture's trained models only with the same settings: a setting both name
     must have the same value under every profile (change the key's settings with the lecture's)."""
     lecture = NOTEBOOKS / f"{key.stem[:-len('-solutions')]}.ipynb"
-    ours, theirs = settings_of(load(key)), settings_of(load(lecture))
+    ours, theirs = read_settings(key), read_settings(lecture)
     for profile, values in theirs.items():
         for name, value in values.items():
             if name in ours.get(profile, {}):
                 assert ours[profile][name] == value, (
                     f"{key.name}: {name}={ours[profile][name]!r} under {profile}, the lecture has {value!r}")
+
+
+# --------------------------------------------------------------------------------------
+# The settings reader (course_utils/notebook_settings.py) that the test above, 11_comparison,
+# tests/test_floors.py and benchmarks/bench4_notebooks.py share
+# --------------------------------------------------------------------------------------
+
+def settings_cell(path: Path) -> str:
+    return next(c.source for c in load(path).cells if c.cell_type == "code" and re.search(r"\bsettings\(", c.source))
+
+
+@pytest.mark.parametrize("notebook", lectures + keys, ids=lambda p: p.stem)
+def test_the_reader_gives_what_the_settings_cell_gives(notebook, monkeypatch):
+    """Read without running, a notebook's settings are what its own settings cell makes of them."""
+    import contextlib
+    import io
+
+    import course_utils as cu
+    from course_utils.notebook_settings import notebook_settings
+
+    for profile in ("full", "laptop", "smoke"):
+        monkeypatch.setenv("COURSE_PROFILE", profile)
+        scope = {"cu": cu}
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(settings_cell(notebook), scope)
+        assert notebook_settings(notebook) == scope["cfg"], f"{notebook.name} under {profile}"
+        monkeypatch.delenv("COURSE_PROFILE")
+        assert notebook_settings(notebook, profile) == scope["cfg"], f"{notebook.name}, {profile} asked for"
+
+
+def test_a_notebook_is_found_by_its_stem(monkeypatch, capsys):
+    from course_utils.notebook_settings import find_notebook, notebook_settings
+
+    for where in (NOTEBOOKS.parent, NOTEBOOKS, SOLUTIONS):
+        monkeypatch.chdir(where)
+        assert find_notebook("03_lenet").resolve() == NOTEBOOKS / "03_lenet.ipynb"
+        assert find_notebook("03_lenet-solutions").resolve() == SOLUTIONS / "03_lenet-solutions.ipynb"
+    assert notebook_settings("03_lenet", "smoke").min_acc == read_settings(NOTEBOOKS / "03_lenet.ipynb")["smoke"]["min_acc"]
+    assert capsys.readouterr().out == "", "the reader prints nothing"
+
+
+def test_a_missing_notebook_says_where_it_looked(tmp_path, monkeypatch):
+    from course_utils.notebook_settings import find_notebook
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no notebook '99_missing'") as error:
+        find_notebook("99_missing")
+    assert str(tmp_path / "99_missing.ipynb") in str(error.value)
+    assert str(NOTEBOOKS / "99_missing.ipynb") in str(error.value)
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]), path)
+    return path
+
+
+def test_the_reader_refuses_what_it_cannot_read_safely(tmp_path):
+    good = "cfg = cu.settings(full=dict(a=1), laptop=dict(a=2), smoke=dict(a=(3, None)))"
+    assert read_settings(write_notebook(tmp_path / "ok.ipynb", "%matplotlib inline\n" + good)) == {
+        "full": {"a": 1}, "laptop": {"a": 2}, "smoke": {"a": (3, None)}}
+    cases = {
+        "none": ("print(1)", "no settings cell"),
+        "twice": ((good, good), "2 times"),
+        "code": ("cfg = cu.settings(full=dict(a=open('x')), laptop=dict(a=2), smoke=dict(a=3))", "not a literal"),
+        "missing": ("cfg = cu.settings(full=dict(a=1), laptop=dict(a=2))", "no smoke profile"),
+        "splat": ("cfg = cu.settings(**table)", "no positional or \\*\\* arguments"),
+    }
+    for name, (sources, message) in cases.items():
+        sources = sources if isinstance(sources, tuple) else (sources,)
+        with pytest.raises(ValueError, match=message):
+            read_settings(write_notebook(tmp_path / f"{name}.ipynb", *sources))
+
+
+def test_profiles_that_name_different_settings_are_refused_as_by_settings(tmp_path):
+    from course_utils.notebook_settings import notebook_settings
+
+    path = write_notebook(tmp_path / "x.ipynb", "cfg = cu.settings(full=dict(a=1), laptop=dict(b=2), smoke=dict(a=3))")
+    with pytest.raises(ValueError, match="names different settings"):
+        notebook_settings(path, "full")
