@@ -63,9 +63,10 @@ test: setup
 	fi
 
 # A rehearsal of the lecture without its GPU (README, tests/rehearse.py): every notebook with the
-# full settings but 2 batches of at most 4 examples per pass, bf16 autocast and channels-last on,
-# checkpoints in a scratch folder, data on a simulated second device when there is no GPU.
-# Fails on any error except an accuracy floor (listed as skipped). REHEARSE_FLAGS="03 --keep".
+# full settings but 2 batches of at most 4 examples per pass, with the precision of a GPU class
+# (default a100: bf16 autocast; REHEARSE_FLAGS="--gpu t4": Colab's T4, fp16 with loss scaling),
+# channels-last on, checkpoints in a scratch folder, data on a simulated second device when there
+# is no GPU. Fails on any error except an accuracy floor (listed as skipped). REHEARSE_FLAGS="03 --keep".
 REHEARSE_FLAGS ?=
 .PHONY: rehearse
 rehearse: setup

@@ -1,7 +1,8 @@
 """One switch for how big every experiment is: the ``COURSE_PROFILE`` variable.
 
-* ``full``   -- the lecture's real settings; meant for a GPU.
-* ``laptop`` -- every notebook in a few minutes on a CPU, with honest accuracy.
+* ``full``   -- the lecture's real settings; meant for a CUDA GPU (the default there).
+* ``laptop`` -- every notebook in a few minutes on a CPU, with honest accuracy (the default on
+  a CPU and on a MacBook's Apple GPU).
 * ``smoke``  -- seconds per notebook; what CI runs.
 
 A notebook states its settings once, for all three profiles, and reads them here::
@@ -57,20 +58,23 @@ def rehearsal() -> Rehearsal | None:
     return Rehearsal(int(match[1]), int(match[2]) if match[2] else None)
 
 
-def _has_gpu() -> bool:
-    mps = getattr(torch.backends, "mps", None)
-    return torch.cuda.is_available() or bool(mps and mps.is_available())
+def default_profile() -> str:
+    """``full`` on a CUDA GPU, ``laptop`` on anything else: a MacBook's Apple GPU is a laptop's budget.
+
+    (A rehearsal does not change the default; ``make rehearse`` names ``full`` itself.)
+    """
+    return "full" if torch.cuda.is_available() else "laptop"
 
 
 def active_profile() -> str:
-    """The profile named by ``COURSE_PROFILE``; by default ``full`` with a GPU, else ``laptop``."""
+    """The profile named by ``COURSE_PROFILE``; by default ``full`` on CUDA, else ``laptop``."""
     name = os.environ.get("COURSE_PROFILE", "").strip().lower()
     if not name:
-        return "full" if _has_gpu() else "laptop"
+        return default_profile()
     if name not in PROFILES:
         raise ValueError(
             f"COURSE_PROFILE={name!r} is not a profile; choose one of {', '.join(PROFILES)} "
-            "(or unset it to pick full on a GPU and laptop otherwise)."
+            "(or unset it to pick full on a CUDA GPU and laptop otherwise)."
         )
     return name
 

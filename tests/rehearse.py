@@ -1,6 +1,6 @@
 """Rehearse the lecture: every notebook with the ``full`` settings, but only a few batches.
 
-    python tests/rehearse.py [NOTEBOOK ...] [--batches 2x4] [--profile full] [--keep]
+    python tests/rehearse.py [NOTEBOOK ...] [--gpu a100|t4] [--batches 2x4] [--profile full] [--keep]
     make rehearse [REHEARSE_FLAGS="..."]
 
 What a lecture on the GPU runs -- full resolution, full width, the lecture's models and
@@ -9,7 +9,9 @@ epochs -- taken through every code path in minutes on any machine:
 - ``COURSE_PROFILE=full`` and ``COURSE_REHEARSAL=2x4``: every pass over a DeviceLoader (and
   every epoch in ``fit``) is 2 batches, of which ``fit``, ``evaluate_accuracy`` and
   ``training_throughput`` use at most 4 examples, so 10 epochs are 20 small steps;
-- ``fit`` switches on bf16 autocast and channels-last, as on a GPU (the CPU runs both too);
+- ``fit`` takes the code paths of a GPU class (``--gpu``, course_utils/precision.py): ``a100``
+  (the default: bf16 autocast, as on an A100/H100/L4) or ``t4`` (fp16 autocast with loss
+  scaling, as on Colab's T4, a V100 or an RTX 20xx), both with channels-last; the CPU runs both;
 - checkpoints go to a scratch folder, so nothing is reused from, or left in, the course cache
   (a notebook that reuses another's finished runs, 11_comparison, finds this rehearsal's);
 - without a GPU, the data lives on a simulated second device (``tests/device_check.py``): a
@@ -151,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", default="2x4",
                         help="COURSE_REHEARSAL: batches per pass, optionally x the largest batch (default 2x4)")
     parser.add_argument("--profile", default="full", help="the profile to rehearse (default full)")
+    parser.add_argument("--gpu", default="a100", choices=["a100", "t4"],
+                        help="the GPU class whose precision to take (a100: bf16; t4: fp16 with loss scaling)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     parser.add_argument("--no-device-check", action="store_true",
                         help="do not simulate a second device (it is skipped anyway on a GPU)")
@@ -172,13 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     gpu = torch.cuda.is_available() or bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
     device_check = not (args.no_device_check or gpu)
     scratch = Path(tempfile.mkdtemp(prefix="course-rehearsal-"))
+    os.environ.pop("COURSE_PRECISION", None)
     os.environ.update(COURSE_PROFILE=args.profile, COURSE_REHEARSAL=args.batches, MPLBACKEND="Agg",
+                      COURSE_REHEARSAL_GPU=args.gpu,
                       COURSE_CHECKPOINT_DIR=str(scratch / "checkpoints"))
+    from course_utils.precision import choose_precision
     from course_utils.profile import rehearsal
     limits = rehearsal()  # checks the value
+    precision = choose_precision(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
     print(f"Rehearsing {len(chosen)} notebook(s) under profile {args.profile!r}: {limits.batches} batch(es) "
           f"per pass{f' of at most {limits.batch_size} examples' if limits.batch_size else ''}, "
-          f"bf16 autocast and channels-last on, checkpoints in {scratch / 'checkpoints'}, "
+          f"training as {precision.description}, checkpoints in {scratch / 'checkpoints'}, "
           + ("data on a simulated second device (tests/device_check.py)." if device_check
              else "on this machine's GPU." if gpu else "no device check."), flush=True)
 
@@ -193,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - total
 
     print(f"\nRehearsal of {len(results)} notebook(s) in {total / 60:.1f} min "
-          f"(profile {args.profile}, COURSE_REHEARSAL={args.batches}):")
+          f"(profile {args.profile}, COURSE_REHEARSAL={args.batches}, {precision.description}):")
     for result in results:
         print(f"  {result.name:16s} {result.seconds:6.0f} s  {'FAILED' if result.failures else 'ok'}")
         for floor in result.floors:

@@ -14,12 +14,15 @@ def test_the_variable_picks_the_profile(monkeypatch, capsys, name):
     assert f"Profile '{name}'" in capsys.readouterr().out
 
 
-def test_default_depends_on_gpu(monkeypatch):
+@pytest.mark.parametrize("cuda, mps, expected", [(False, False, "laptop"), (False, True, "laptop"),
+                                                 (True, False, "full"), (True, True, "full")],
+                         ids=["cpu", "apple-gpu", "cuda", "cuda-and-mps"])
+def test_default_is_full_on_cuda_and_laptop_elsewhere(monkeypatch, cuda, mps, expected):
+    """A MacBook's Apple GPU (MPS) is a laptop's budget: it gets laptop, not 224x224 VGG for 10 epochs."""
     monkeypatch.delenv("COURSE_PROFILE", raising=False)
-    monkeypatch.setattr(profile, "_has_gpu", lambda: False)
-    assert profile.active_profile() == "laptop"
-    monkeypatch.setattr(profile, "_has_gpu", lambda: True)
-    assert profile.active_profile() == "full"
+    monkeypatch.setattr(profile.torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(profile.torch.backends.mps, "is_available", lambda: mps)
+    assert profile.active_profile() == expected
 
 
 def test_unknown_profile_is_refused(monkeypatch):

@@ -5,7 +5,8 @@ from torch import nn
 
 import course_utils as cu
 from course_utils.data import DeviceLoader
-from course_utils.train import DivergenceError, History, default_device, evaluate_accuracy, fit
+from course_utils.train import (DivergenceError, History, TrainingStopped, default_device,
+                                 evaluate_accuracy, fit)
 
 
 def toy_loaders(n=512, batch_size=64, seed=0):
@@ -22,6 +23,16 @@ def toy_loaders(n=512, batch_size=64, seed=0):
 
 def small_mlp():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 4))
+
+
+def saved_runs(path):
+    """The run files fit wrote under the checkpoint name ``path`` (one per configuration)."""
+    return sorted(path.parent.glob(f"{path.stem}.*{path.suffix}"))
+
+
+def saved_run(path):
+    (run,) = saved_runs(path)
+    return run
 
 
 class InterruptAfter(nn.Module):
@@ -77,17 +88,55 @@ def test_divergence_names_epoch_batch_and_lr():
         fit(net, train_iter, test_iter, epochs=3, lr=1e20, progress=False)
 
 
-def test_keyboard_interrupt_returns_history_and_keeps_model(capsys):
+def test_stop_ends_the_cell_and_keeps_the_finished_epochs(capsys):
+    """Stop (a KeyboardInterrupt) is raised again, so the cell stops; the error holds the history."""
     train_iter, test_iter = toy_loaders()
     steps = len(train_iter)
     net = InterruptAfter(small_mlp(), n=steps + 3)  # during the second epoch
-    history = fit(net, train_iter, test_iter, epochs=3, lr=0.5, progress=False)
-    assert history.interrupted
-    assert history.epoch == [1]
-    assert "Interrupted at epoch 2, batch 3" in capsys.readouterr().out
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        fit(net, train_iter, test_iter, epochs=3, lr=0.5, progress=False)
+    assert isinstance(stopped.value, TrainingStopped)
+    history = stopped.value.history
+    assert history.interrupted and history.epoch == [1]
+    out = capsys.readouterr().out
+    assert "Stopped during epoch 2 of 3, after 1 finished epoch(s); without a checkpoint" in out
     # The model is intact and usable: it classifies as well as after its first epoch at least.
     assert all(torch.isfinite(p).all() for p in net.parameters())
     assert evaluate_accuracy(net, test_iter) >= history.test_acc[0] - 0.05
+
+
+def test_stop_inside_a_loop_of_runs_stops_the_loop_and_says_how_to_resume(tmp_path, capsys):
+    """09 trains four models in one loop: one press of Stop must end the loop, not the current run."""
+    started, histories = [], []
+    with pytest.raises(KeyboardInterrupt):
+        for name in ("first", "second"):
+            started.append(name)
+            train_iter, test_iter = toy_loaders()
+            stop_on_epoch_2 = lambda epoch, history, net: (_ for _ in ()).throw(KeyboardInterrupt) if epoch == 2 else None
+            histories.append(fit(small_mlp(), train_iter, test_iter, epochs=3, lr=0.5, progress=False,
+                                 checkpoint=tmp_path / f"{name}.pt", on_epoch_end=stop_on_epoch_2))
+    assert started == ["first"] and histories == []  # the loop stopped with the first run
+    out = capsys.readouterr().out
+    path = tmp_path / "first.pt"
+    assert f"epochs 1-2 are saved in {saved_run(path)}. Run the cell again to resume after epoch 2." in out
+    # Running the cell again resumes after epoch 2 and finishes the run.
+    train_iter, test_iter = toy_loaders()
+    history = fit(small_mlp(), train_iter, test_iter, epochs=3, lr=0.5, progress=False, checkpoint=path)
+    assert "Resuming" in capsys.readouterr().out and history.epoch == [1, 2, 3]
+
+
+def test_stop_before_the_first_epoch_ends_leaves_nothing_behind(tmp_path, capsys):
+    """Stopped in its first epoch, a run leaves no file and no half-made history for a later cell."""
+    path = tmp_path / "run.pt"
+    train_iter, test_iter = toy_loaders()
+    with pytest.raises(TrainingStopped) as stopped:
+        fit(InterruptAfter(small_mlp(), n=3), train_iter, test_iter, epochs=2, lr=0.5, progress=False,
+            checkpoint=path)
+    assert stopped.value.history.epoch == []
+    assert "before any epoch finished: nothing to keep" in capsys.readouterr().out
+    assert saved_runs(path) == [] and cu.finished_run(path) is None
+    history = fit(small_mlp(), train_iter, test_iter, epochs=2, lr=0.5, progress=False, checkpoint=path)
+    assert history.epoch == [1, 2] and "Resuming" not in capsys.readouterr().out
 
 
 # OneCycle's state held a function before torch 2.4, which weights_only loading refuses: the
@@ -102,8 +151,9 @@ def test_checkpoint_resume_matches_uninterrupted_run(tmp_path, capsys, schedule)
     train_iter, test_iter = toy_loaders()
     steps = len(train_iter)
     interrupted = InterruptAfter(small_mlp(), n=steps + 2)
-    fit(interrupted, train_iter, test_iter, epochs=3, lr=0.5, progress=False, checkpoint=path, **schedule)
-    state = torch.load(path, weights_only=True)  # plain tensors and numbers only
+    with pytest.raises(TrainingStopped):
+        fit(interrupted, train_iter, test_iter, epochs=3, lr=0.5, progress=False, checkpoint=path, **schedule)
+    state = torch.load(saved_run(path), weights_only=True)  # plain tensors and numbers only
     assert state["finished"] is False and state["history"]["epoch"] == [1]
 
     train_iter, test_iter = toy_loaders()
@@ -132,16 +182,73 @@ def test_finished_checkpoint_skips_training_and_other_config_retrains(tmp_path, 
 
     assert cu.finished_run(path) == first
 
-    fit(small_mlp(), train_iter, test_iter, epochs=2, lr=0.1, progress=False, checkpoint=path)
-    assert "different configuration" in capsys.readouterr().out
+
+def test_an_exercise_with_another_setting_keeps_the_lectures_run(tmp_path, capsys):
+    """Copying the lecture's cell and changing the learning rate trains a run of its own: the
+    lecture's finished run under the same name still loads, unchanged."""
+    path = tmp_path / "lenet-laptop.pt"
+    train_iter, test_iter = toy_loaders()
+    lecture_net = small_mlp()
+    lecture = fit(lecture_net, train_iter, test_iter, epochs=2, lr=0.5, progress=False, checkpoint=path)
+    lecture_file = saved_run(path)
+    lecture_bytes = lecture_file.read_bytes()
+
+    exercise = fit(small_mlp(), train_iter, test_iter, epochs=2, lr=0.1, progress=False, checkpoint=path)
+    assert exercise != lecture and len(saved_runs(path)) == 2
+    assert lecture_file.read_bytes() == lecture_bytes  # not overwritten
+    capsys.readouterr()
+
+    again_net = small_mlp()
+    again = fit(again_net, train_iter, test_iter, epochs=2, lr=0.5, progress=False, checkpoint=path)
+    assert "Loaded the finished run" in capsys.readouterr().out and again == lecture
+    for key, value in lecture_net.state_dict().items():
+        assert torch.equal(again_net.state_dict()[key], value)
+    # The exercise's run loads too, and both are listed.
+    assert fit(small_mlp(), train_iter, test_iter, epochs=2, lr=0.1, progress=False, checkpoint=path) == exercise
+    monkeypatch_dir = pytest.MonkeyPatch()
+    monkeypatch_dir.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path))
+    try:
+        runs = cu.list_runs("lenet")
+        assert sorted(r["lr"] for r in runs) == ["0.1", "0.5"] and all(r["finished"] for r in runs)
+        assert "2 saved run(s)" in capsys.readouterr().out
+        deleted = cu.delete_runs("lenet")
+        assert len(deleted) == 2 and saved_runs(path) == [] and cu.list_runs("lenet", show=False) == []
+        with pytest.raises(ValueError, match="name the runs"):
+            cu.delete_runs("")
+    finally:
+        monkeypatch_dir.undo()
+
+
+def test_a_checkpoint_of_the_older_single_file_layout_is_adopted(tmp_path, capsys):
+    """A file written before runs had their configuration in the name still loads."""
+    path = tmp_path / "run.pt"
+    train_iter, test_iter = toy_loaders()
+    first = fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.5, progress=False, checkpoint=path)
+    saved_run(path).replace(path)  # as the older version saved it
+    assert saved_runs(path) == [] and cu.finished_run(path) == first
+    again = fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.5, progress=False, checkpoint=path)
+    assert again == first and "Loaded the finished run" in capsys.readouterr().out
+    assert not path.exists() and len(saved_runs(path)) == 1  # moved to its new name
+
+
+def test_the_checkpoints_stay_under_the_disk_limit(tmp_path, monkeypatch, capsys):
+    """Past COURSE_CHECKPOINT_LIMIT_MB the runs used longest ago go, never the one being written."""
+    train_iter, test_iter = toy_loaders()
+    fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.5, progress=False, checkpoint=tmp_path / "a.pt")
+    size = saved_run(tmp_path / "a.pt").stat().st_size
+    monkeypatch.setenv("COURSE_CHECKPOINT_LIMIT_MB", str(1.5 * size / 1e6))
+    fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.5, progress=False, checkpoint=tmp_path / "b.pt")
+    assert saved_runs(tmp_path / "a.pt") == [] and len(saved_runs(tmp_path / "b.pt")) == 1
+    assert "Deleted the saved run a." in capsys.readouterr().out
 
 
 def test_finished_run_is_none_until_the_run_finishes(tmp_path):
     path = tmp_path / "run.pt"
     assert cu.finished_run(path) is None
     train_iter, test_iter = toy_loaders()
-    fit(InterruptAfter(small_mlp(), n=len(train_iter) + 1), train_iter, test_iter, epochs=2, lr=0.5,
-        progress=False, checkpoint=path)
+    with pytest.raises(TrainingStopped):
+        fit(InterruptAfter(small_mlp(), n=len(train_iter) + 1), train_iter, test_iter, epochs=2, lr=0.5,
+            progress=False, checkpoint=path)
     assert cu.finished_run(path) is None
 
 
@@ -207,8 +314,10 @@ def test_every_builder_trains_with_the_cuda_code_paths(name, build, side):
 
 
 def _finished_checkpoint(path):
+    """A finished run's file, placed where the older version kept it (at the checkpoint name)."""
     train_iter, test_iter = toy_loaders()
     fit(small_mlp(), train_iter, test_iter, epochs=1, lr=0.5, progress=False, verbose=False, checkpoint=path)
+    saved_run(path).replace(path)
     return path.read_bytes()
 
 
