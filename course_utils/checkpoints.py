@@ -222,8 +222,10 @@ def finished_run(path: str | Path) -> History | None:
 
 
 def _matching(name: str) -> list[Path]:
+    """The saved runs whose file name starts with ``name`` (a whole file name matches itself)."""
     folder = checkpoint_dir()
-    return sorted(folder.glob(f"{name}*.pt")) if folder.is_dir() else []
+    pattern = name if name.endswith(".pt") else f"{name}*.pt"
+    return sorted(folder.glob(pattern)) if folder.is_dir() else []
 
 
 def list_runs(name: str = "", *, show: bool = True) -> list[dict]:

@@ -301,8 +301,8 @@ class _Run:
 
 
 def _report_loaded(net: nn.Module, history: History, run: _Run, epochs: int, plot: bool, verbose: bool) -> History:
-    print(f"Loaded the finished run from {run.path}; skipping training "
-          f"(cu.delete_runs('{run.path.name}') retrains it).")
+    print(f"Loaded the finished run from {run.path}; skipping training (to train it again: "
+          f"cu.delete_runs('{run.path.name}'), then run the cell again).")
     if plot:
         from .plot import LivePlot
         LivePlot(epochs).redraw(history)  # the curves of the run that was loaded
