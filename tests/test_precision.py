@@ -99,7 +99,7 @@ def test_course_precision_overrides_the_default(simulate, monkeypatch):
         P.choose_precision(torch.device("cuda"))
 
 
-@pytest.mark.parametrize("gpu, precision", [("a100", "bf16"), ("t4", "fp16"), ("", "bf16")])
+@pytest.mark.parametrize("gpu, precision", [("a100", "bf16"), pytest.param("t4", "fp16", marks=CPU_FP16), ("", "bf16")])
 def test_a_rehearsal_on_the_cpu_takes_a_gpu_class_path(simulate, monkeypatch, gpu, precision):
     monkeypatch.setenv("COURSE_REHEARSAL", "2x4")
     monkeypatch.setenv("COURSE_REHEARSAL_GPU", gpu)
