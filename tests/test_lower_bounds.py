@@ -1,7 +1,9 @@
 """The lower bounds are written once and kept the same everywhere they are written.
 
 pyproject.toml holds them; .ci/oldest.sh installs exactly those versions and runs the tests and
-notebooks with them (CI runs it); environment.yml repeats them for conda users.
+notebooks with them, on the oldest Python and on the newest one .ci/lower_bounds.py knows (there
+with each bound raised to the first release with wheels for it; CI runs both); environment.yml
+repeats them for conda users.
 """
 import importlib.util
 import re
@@ -34,6 +36,38 @@ def test_every_runtime_and_test_dependency_is_pinned_at_its_bound(lower_bounds):
                  "pytest", "nbval", "nbformat", "nbconvert", "ipykernel"):
         assert name in pins, f"{name} has no pinned lower bound for .ci/oldest.sh"
     assert lower_bounds.oldest_python(project(lower_bounds)) == "3.9"
+
+
+def test_matplotlib_is_new_enough_for_ipython_9(lower_bounds):
+    # matplotlib < 3.9 imports IPython.core.pylabtools.backend2gui, which IPython 9.16 removed: on
+    # Python 3.11+ a notebook's first plot then fails (MPLBACKEND=Agg) or shows no picture.
+    pins = dict(pin.split("==") for pin in lower_bounds.pins(project(lower_bounds)))
+    assert lower_bounds.version_key(pins["matplotlib"]) >= (3, 9)
+
+
+def test_ci_proves_the_bounds_on_the_oldest_and_a_newer_python(lower_bounds):
+    pythons = lower_bounds.pythons(project(lower_bounds))
+    assert pythons[0] == lower_bounds.oldest_python(project(lower_bounds))
+    assert len(pythons) >= 2 and lower_bounds.version_key(pythons[-1]) >= (3, 13), pythons
+    assert pythons == sorted(pythons, key=lower_bounds.version_key)
+
+
+def test_a_newer_python_gets_the_first_releases_with_its_wheels(lower_bounds):
+    bounds = lower_bounds.bounds(project(lower_bounds))
+    for python in lower_bounds.pythons(project(lower_bounds))[1:]:
+        pins = dict(pin.split("==") for pin in lower_bounds.pins(project(lower_bounds), python))
+        assert pins.keys() == bounds.keys()
+        for name, version in pins.items():
+            first = lower_bounds.FIRST_WHEELS[python].get(name, bounds[name])
+            key = lower_bounds.version_key
+            assert key(version) == max(key(bounds[name]), key(first)), (python, name, version)
+        # The dependencies with compiled code, which pip cannot build here: each needs its entry.
+        assert {"torch", "torchvision", "numpy", "matplotlib"} <= lower_bounds.FIRST_WHEELS[python].keys()
+
+
+def test_a_python_without_a_wheel_table_is_refused(lower_bounds):
+    with pytest.raises(SystemExit, match="no FIRST_WHEELS entry for Python 3.99"):
+        lower_bounds.pins(project(lower_bounds), "3.99")
 
 
 def test_a_dependency_without_a_lower_bound_is_refused(lower_bounds):
