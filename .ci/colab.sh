@@ -37,8 +37,7 @@ VENV="${COLAB_VENV:-.venv-colab}"
 NOTEBOOK="${COLAB_NOTEBOOK:-notebooks/03_lenet.ipynb}"
 WANT=3.12
 
-shared="$(cd .. && pwd)/shared/data/fashion-mnist"
-if [ -z "${COURSE_DATA_DIR:-}" ] && [ -d "$shared" ]; then export COURSE_DATA_DIR="$shared"; fi
+. .ci/common.sh   # the offline data copy beside the checkout, and find_python
 
 # What Colab preinstalls that the course relies on (pyproject.toml's runtime dependencies less
 # jupyterlab, which Colab does not have), and the notebook runner Colab also has.
@@ -146,17 +145,10 @@ websocket-client==1.9.0
 widgetsnbextension==3.6.10
 EOF
 
-find_python() {
-  local exe
-  for exe in "python$WANT" "$(pyenv root 2>/dev/null)/versions/$WANT"*/bin/"python$WANT"; do
-    if command -v "$exe" >/dev/null 2>&1 && "$exe" -c "" 2>/dev/null; then
-      command -v "$exe"; return
-    fi
-  done
-  echo "colab.sh: no python$WANT on this machine (Colab runs Python $WANT)" >&2
+PY_EXE="${COLAB_PYTHON:-$(find_python "$WANT")}" || {
+  echo "colab.sh: no python$WANT on this machine (Colab runs Python $WANT; set COLAB_PYTHON=exe)" >&2
   exit 1
 }
-PY_EXE="${COLAB_PYTHON:-$(find_python)}"
 py_version="$("$PY_EXE" -c 'import platform; print(platform.python_version())')"
 
 work="$(mktemp -d -t course-colab-XXXXXX)"

@@ -22,28 +22,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
-# As make does: the offline copy beside the checkout serves the data when COURSE_DATA_DIR is unset.
-shared="$(cd .. && pwd)/shared/data/fashion-mnist"
-if [ -z "${COURSE_DATA_DIR:-}" ] && [ -d "$shared" ]; then export COURSE_DATA_DIR="$shared"; fi
+. .ci/common.sh   # the offline data copy beside the checkout, and find_python
 oldest="$(python3 .ci/lower_bounds.py python)"
 want="${1:-$oldest}"
 if [ "$want" = "$oldest" ]; then VENV="${OLDEST_VENV:-.venv-oldest}"; else VENV="${OLDEST_VENV:-.venv-oldest-$want}"; fi
 pins="$(python3 .ci/lower_bounds.py pins "$want")"
 
-find_python() {
-  local exe
-  for exe in "python$want" "$(pyenv root 2>/dev/null)/versions/$want"*/bin/"python$want"; do
-    if command -v "$exe" >/dev/null 2>&1 && "$exe" -c "" 2>/dev/null; then
-      command -v "$exe"; return
-    fi
-  done
+pick_python() {
+  find_python "$want" && return
   if [ "$want" != "$oldest" ]; then
     echo "oldest.sh: no python$want on this machine (set OLDEST_PYTHON=exe)" >&2; return 1
   fi
   echo "oldest.sh: no python$want on this machine (requires-python >=$want); using python3 instead" >&2
   command -v python3
 }
-PY_EXE="${OLDEST_PYTHON:-$(find_python)}" || exit 1
+PY_EXE="${OLDEST_PYTHON:-$(pick_python)}" || exit 1
 py_version="$("$PY_EXE" -c 'import platform; print(platform.python_version())')"
 
 stamp="$VENV/.oldest-pins"

@@ -8,6 +8,7 @@ history.py what a run measured, epoch by epoch (History)
 checkpoints.py  every run saved under its name and configuration; list_runs(), delete_runs()
 precision.py    which number format training runs in on each kind of device (bf16, fp16, fp32)
 shape_errors.py a shape mistake in a forward pass, explained layer by layer (ShapeError)
+forward_pass.py one forward pass in eval mode on a dummy input (for summary, flops, shape errors)
 layers.py  from-scratch convolution, pooling and batch norm, as developed in the lecture
 models/    one builder per architecture of the lecture, and summary()
 plot.py    learning curves, image grids, filters, feature maps

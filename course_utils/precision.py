@@ -122,10 +122,11 @@ def _capability(device: torch.device) -> tuple[int, int] | None:
     return tuple(torch.cuda.get_device_capability(device)) if device.type == "cuda" else None
 
 
-def _describe(device: torch.device, name: str, channels_last: bool, rehearsing: str | None) -> str:
+def _describe(device: torch.device, capability: tuple[int, int] | None, name: str, channels_last: bool,
+              rehearsing: str | None) -> str:
     where = device.type
     if device.type == "cuda":
-        major, minor = _capability(device)
+        major, minor = capability
         where = f"cuda: {torch.cuda.get_device_name(device)} (compute capability {major}.{minor})"
     elif device.type == "mps":
         where = "mps: Apple GPU"
@@ -165,4 +166,4 @@ def choose_precision(device: torch.device, precision: str | None = None, amp: bo
     if reason is not None:
         raise ValueError(f"Cannot train in {precision} on {device}: {reason}.")
     channels_last = layout if channels_last is None else channels_last
-    return Precision(precision, device, channels_last, _describe(device, precision, channels_last, rehearsing))
+    return Precision(precision, device, channels_last, _describe(device, capability, precision, channels_last, rehearsing))

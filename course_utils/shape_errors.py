@@ -27,6 +27,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from .forward_pass import dummy_input, run_in_eval_mode
+
 __all__ = ["ShapeError", "explain_shape_errors", "find_shape_error", "is_shape_error"]
 
 
@@ -131,11 +133,7 @@ def _first_example(net: nn.Module, X: torch.Tensor | tuple[int, ...]) -> torch.T
     """
     if isinstance(X, torch.Tensor):
         return X[:1].detach()
-    shape = (1, *tuple(X)[1:])
-    for tensor in (*net.parameters(), *net.buffers()):
-        if tensor.is_floating_point():
-            return torch.zeros(shape, device=tensor.device, dtype=tensor.dtype)
-    return torch.zeros(shape)
+    return dummy_input(net, (1, *tuple(X)[1:]))
 
 
 def _rerun_with_hooks(net: nn.Module, X: torch.Tensor) -> tuple[list[_Call], BaseException | None]:
@@ -174,19 +172,14 @@ def _rerun_with_hooks(net: nn.Module, X: torch.Tensor) -> tuple[list[_Call], Bas
         handles.append(module.register_forward_pre_hook(make_pre_hook(name), prepend=True))
         handles.append(module.register_forward_hook(after))
 
-    training = {module: module.training for module in net.modules()}
-    net.eval()
     error = None
     try:
-        with torch.no_grad():
-            net(X)
+        run_in_eval_mode(net, X)
     except Exception as caught:  # whatever it is: the caller decides what to do with it
         error = caught
     finally:
         for handle in handles:
             handle.remove()
-        for module, was_training in training.items():
-            module.training = was_training
     return stack, error
 
 
@@ -373,9 +366,7 @@ class explain_shape_errors:  # lower case, like contextlib.suppress: it reads as
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
-        if error is None or not is_shape_error(error):
-            return False  # no error, or not ours: it propagates unchanged
-        shape_error = find_shape_error(self.net, self.X, error)
+        shape_error = None if error is None else find_shape_error(self.net, self.X, error)
         if shape_error is None:
-            return False
+            return False  # no error, or not a shape mistake it can locate: it propagates unchanged
         raise shape_error from error.with_traceback(None)

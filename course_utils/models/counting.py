@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..forward_pass import dummy_input, run_in_eval_mode
 from ..shape_errors import explain_shape_errors
 from .resnet import BasicBlock
 
@@ -37,28 +38,6 @@ def count_params(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-def _dummy_input(net: nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:
-    """Zeros of ``input_shape`` on the module's device, in its floating dtype."""
-    for tensor in (*net.parameters(), *net.buffers()):
-        if tensor.is_floating_point():
-            return torch.zeros(input_shape, device=tensor.device, dtype=tensor.dtype)
-    return torch.zeros(input_shape)
-
-
-def _run_in_eval_mode(net: nn.Module, X: torch.Tensor, mode: FlopCounterMode) -> Any:
-    """One forward pass in eval mode without gradients; every module's mode is restored."""
-    # Eval mode so that batch norm uses (and does not update) its running statistics and
-    # dropout is off; restore per module, since a caller may have frozen parts of the net.
-    training = {module: module.training for module in net.modules()}
-    net.eval()
-    try:
-        with torch.no_grad(), mode:
-            return net(X)
-    finally:
-        for module, was_training in training.items():
-            module.training = was_training
-
-
 def flops(net: nn.Module, input_shape: tuple[int, ...]) -> int:
     """FLOPs of one forward pass on an input of ``input_shape`` (batch included).
 
@@ -68,11 +47,11 @@ def flops(net: nn.Module, input_shape: tuple[int, ...]) -> int:
     naming it, with the output shapes of the layers before it.
     """
     mode = FlopCounterMode(display=False)
-    X = _dummy_input(net, input_shape)
+    X = dummy_input(net, input_shape)
     # The flop counter runs every op through torch._dynamo, so PyTorch's own error would come
     # with a long traceback of internals: explain it from a plain forward pass instead.
     with explain_shape_errors(net, X):
-        _run_in_eval_mode(net, X, mode)
+        run_in_eval_mode(net, X, mode)
     return mode.get_total_flops()
 
 
@@ -143,11 +122,11 @@ def summary(
 
         handles.append(module.register_forward_pre_hook(before))
         handles.append(module.register_forward_hook(after))
-    X = _dummy_input(net, input_shape)
+    X = dummy_input(net, input_shape)
     # Outside the try: the row hooks are gone before a shape mistake is explained by a re-run.
     with explain_shape_errors(net, X):
         try:
-            _run_in_eval_mode(net, X, mode)
+            run_in_eval_mode(net, X, mode)
         finally:
             for handle in handles:
                 handle.remove()
