@@ -35,7 +35,8 @@ class Rehearsal:
 
     batches:    batches per pass over any DeviceLoader (training and test), and per epoch in fit.
     batch_size: fit and evaluate_accuracy use at most this many examples of each batch (None:
-                all); what a notebook takes from a loader itself keeps the notebook's batch size.
+                all), and so does a pass over a shuffled (training) DeviceLoader; what a notebook
+                takes from an unshuffled (test) loader keeps the notebook's batch size.
     """
     batches: int
     batch_size: int | None = None

@@ -49,7 +49,8 @@ FACTORIES = {
 }
 # Ops that accept tensors on different devices (cross-device copies), or whose index
 # arguments may be host tensors (advanced indexing with CPU indices works on CUDA tensors).
-MIXING_ALLOWED = {"copy_", "to", "cpu", "cuda", "set_", "__get__", "__set__"}
+MIXING_ALLOWED = {"copy_", "to", "cpu", "cuda", "set_", "__get__", "__set__",
+                  "_has_compatible_shallow_copy_type"}  # Module.to asks it of the old and new weights
 INDEXING = {"__getitem__", "__setitem__"}
 
 
@@ -147,11 +148,15 @@ class DeviceMixCheck(TorchFunctionMode):
             host = [t for t, lab in zip(inputs, labels) if lab == HOST and t.dim() > 0]
             if host:
                 shapes = ", ".join(str(tuple(t.shape)) for t in host)
+                if any(isinstance(t, torch.nn.Parameter) for t in host):
+                    what, fix = "a model's weights", "Move the model first: net.to(device)."
+                else:
+                    what = "a tensor made on the CPU"
+                    fix = "Create it with device=X.device (or move it with .to(X.device))."
                 raise DeviceMixError(
-                    f"{name}: a tensor made on the CPU (shape {shapes}; created without device=, "
-                    f"or moved with .cpu()) meets data on the training device, at {_user_frame()}. "
-                    "On a GPU this raises 'Expected all tensors to be on the same device'. "
-                    "Create it with device=X.device (or move it with .to(X.device)).")
+                    f"{name}: {what} (shape {shapes}; created without device=, or moved with .cpu()) "
+                    f"meets data on the training device, at {_user_frame()}. "
+                    f"On a GPU this raises 'Expected all tensors to be on the same device'. {fix}")
         result = func(*args, **kwargs)
         self._mark(result, DEVICE if DEVICE in labels else HOST if HOST in labels else None)
         return result
@@ -205,16 +210,37 @@ def _load(f, map_location=None, *args, **kwargs):
     return _real_load(f, map_location, *args, **kwargs)
 
 
+_real_parameter_new = torch.nn.Parameter.__new__
+
+
+def _labelled_parameters(mode: DeviceMixCheck):
+    """nn.Parameter.__new__ that gives a parameter its data's label.
+
+    A parameter is a new tensor object wrapped around its data in C++, so it would carry no label,
+    and a model never moved to the device (``net = LeNet()`` then ``net(X)`` on GPU data) would
+    pass unseen: the commonest GPU bug. Labelled, its weights count as host until ``net.to(device)``.
+    """
+    def parameter_new(cls, data=None, requires_grad=True):
+        param = _real_parameter_new(cls, data, requires_grad)
+        if isinstance(data, torch.Tensor):
+            mode._mark(param, mode.label(data))
+        return param
+    return parameter_new
+
+
 @contextlib.contextmanager
 def simulated_device() -> Iterator[DeviceMixCheck]:
-    """Within: ``COURSE_DEVICE=cpu:1``, generators that remember their device, and the check on."""
+    """Within: ``COURSE_DEVICE=cpu:1``, generators that remember their device, parameters that
+    carry their data's label, and the check on."""
     saved = os.environ.get("COURSE_DEVICE"), torch.Generator, torch.load
     os.environ["COURSE_DEVICE"] = str(FAKE_DEVICE)
     torch.Generator, torch.load = TrackedGenerator, _load
     try:
         with DeviceMixCheck() as mode:
+            torch.nn.Parameter.__new__ = _labelled_parameters(mode)
             yield mode
     finally:
+        torch.nn.Parameter.__new__ = _real_parameter_new
         torch.Generator, torch.load = saved[1], saved[2]
         if saved[0] is None:
             os.environ.pop("COURSE_DEVICE", None)

@@ -215,6 +215,9 @@ def test_the_dynamic_check_catches_what_a_gpu_would_refuse(check):
         _random_flip_drawing_on_device(X, torch.Generator().manual_seed(0))
     with pytest.raises(DeviceMixError, match="conv2d"):  # a CPU batch into a model on the device
         nn.Conv2d(1, 2, 3).to(X.device)(torch.rand(2, 1, 6, 6))
+    with pytest.raises(DeviceMixError, match=r"conv2d: a model's weights .* net.to\(device\)"):  # never moved
+        nn.Conv2d(1, 2, 3)(X)
+    assert check.label(nn.Conv2d(1, 2, 3, device=X.device)(X)) == "device"  # made there: fine
     for generator in [None, torch.Generator().manual_seed(0), torch.Generator(device=X.device)]:
         assert check.label(_random_flip_fixed(X, generator)) == "device"
     assert check.label(_random_flip_broken(X.cpu())) == "host"  # all on the CPU: fine

@@ -446,15 +446,16 @@ def test_on_epoch_end_returning_true_stops_and_finishes_the_checkpoint(tmp_path,
 
 def test_a_rehearsal_runs_a_few_small_batches_with_the_gpu_code_paths(monkeypatch):
     """COURSE_REHEARSAL=2x8: every loader pass is 2 batches, fit and evaluate_accuracy use 8
-    examples of each, and fit turns on amp and channels-last."""
+    examples of each (so does a training loop of a notebook's own), and fit turns on amp and
+    channels-last."""
     train_iter, test_iter = toy_loaders(n=512, batch_size=64)
     first_full_batch = next(iter(toy_loaders(n=512, batch_size=64)[0]))[1]
     monkeypatch.setenv("COURSE_REHEARSAL", "2x8")
     assert len(train_iter) == 2 and train_iter.num_examples == 2 * 64
     batches = list(train_iter)
-    assert [len(y) for _, y in batches] == [64, 64]  # a notebook's own use keeps its batch size
-    assert torch.equal(batches[0][1], first_full_batch)  # the same shuffle, cut short
-    assert sum(len(y) for _, y in test_iter) == 2 * 64
+    assert [len(y) for _, y in batches] == [8, 8]  # a plain training loop sees what fit trains on
+    assert torch.equal(batches[0][1], first_full_batch[:8])  # the same shuffle, cut short
+    assert [len(y) for _, y in test_iter] == [64, 64]  # pictures from the first test batch keep it whole
 
     net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 4))
     seen = []
