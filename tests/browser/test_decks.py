@@ -5,8 +5,9 @@ nothing); it has as many slides, fragments and speaker notes as its notebook's s
 implies (deep dives moved to the appendix); math is typeset by the local MathJax (required on the
 batch-norm deck); every plot is loaded and visible on its slide, and every architecture picture
 wholly inside a 1280×720 screen; the appendix comes after the exercises exactly where the notebook
-tags deep dives; no code of a hide-input cell shows; the speaker view opens and shows the notes; a
-slide taller than the deck scrolls inside it, so that its end can be shown (such slides are listed). Screenshots of each
+tags deep dives; no code of a hide-input cell shows; the speaker view opens and shows the notes; no
+slide of the lecture path is taller than the deck (one in the appendix may be: it scrolls inside the
+deck, so that its end can be shown, and is listed as a warning). Screenshots of each
 deck's title slide (and its first math and plot slides) go to slides/screenshots/.
 
 Run after `make slides` (make test does both). A deck that is missing or older than its notebook
@@ -216,15 +217,21 @@ def check_deck(browser, deck_path: Path, source, executed, name: str, math_requi
             deck.js("() => __R.slide(0, 0)")
             speaker.close()
 
-        # Slides taller than the deck: reported, not failed (tests/test_notebooks.py bounds the source),
-        # but each must scroll inside the deck (the template's CSS) so that its end can be shown.
-        tall = deck.js("""() => {
+        # Slides taller than the deck: none on the lecture path, which is presented (tests/test_notebooks.py
+        # bounds the source, this the rendered height); an appendix slide may be taller, for study after
+        # class: it is listed, and it must scroll inside the deck (the template's CSS) so its end can be shown.
+        tall = deck.js("""title => {
             const height = __R.getConfig().height, tall = [], cut = [];
+            const head = [...document.querySelectorAll('.reveal .slides section h1')]
+                         .find(h => h.textContent.trim().startsWith(title));
+            const appendix = head ? __R.getIndices(head.closest('section')).h : -1;
             __R.getSlides().forEach(s => {
                 const {h, v} = __R.getIndices(s), where = `${h + 1}.${(v || 0) + 1}`;
                 __R.slide(h, v, 1e6);
                 if (s.scrollHeight <= height) return;
-                tall.push(`${where}: ${s.scrollHeight}px`);
+                const what = (s.querySelector('h1, h2, h3') || {}).textContent || (s.innerText || '').trim().split('\\n')[0];
+                tall.push({where, height: s.scrollHeight, appendix: h === appendix,
+                           what: what.replace(/\\u00b6/g, '').trim().slice(0, 60)});
                 s.scrollTop = s.scrollHeight;
                 const box = s.getBoundingClientRect();
                 const shown = [...s.querySelectorAll('*')].filter(e => !e.closest('aside.notes')
@@ -237,12 +244,17 @@ def check_deck(browser, deck_path: Path, source, executed, name: str, math_requi
                 s.scrollTop = 0;
             });
             __R.slide(0, 0);
-            return {tall, cut};
-        }""")
+            return {height, tall, cut};
+        }""", build.APPENDIX_TITLE)
         assert not tall["cut"], f"{name}: slides whose end cannot be shown: {', '.join(tall['cut'])}"
+        listed = lambda slides: ", ".join(f"{t['where']} {t['what']!r}: {t['height']}px" for t in slides)
+        lecture = [t for t in tall["tall"] if not t["appendix"]]
+        assert not lecture, (
+            f"{name}: lecture-path slides taller than the deck's {tall['height']}px: {listed(lecture)}. Split such a "
+            "slide, shorten it, hide the code of a picture (hide-input), or move a long check to the appendix (deep-dive)")
         if tall["tall"]:
-            warnings.warn(f"{name}: slides taller than the deck's {deck.js('() => __R.getConfig().height')}px "
-                          f"(they scroll): {', '.join(tall['tall'])}")
+            warnings.warn(f"{name}: appendix slides taller than the deck's {tall['height']}px "
+                          f"(they scroll): {listed(tall['tall'])}")
         assert deck.problems == [], f"{name}: " + "\n".join(deck.problems)
     finally:
         deck.close()
