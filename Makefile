@@ -1,9 +1,11 @@
 # The course's entry points. Each target installs what it needs into .venv first.
 #   make lab     set up, then open JupyterLab on notebooks/ (localhost only, with a token)
 #   make test    set up, then run the unit tests and execute every notebook (nbval), then build
-#                the slides and check every deck in headless Chromium; under the smoke profile
+#                the slides and check every deck and its PDF in headless Chromium; under the smoke profile
 #                unless COURSE_PROFILE names another (COURSE_PROFILE=laptop make test: thorough)
-#   make slides  build one reveal.js deck per notebook into slides/ (see slides/README.md)
+#   make slides  build one reveal.js deck per notebook into slides/, and their PDF handouts
+#                (see slides/README.md)
+#   make lecture presentation copies of the notebooks for RISE, in the decks' order (notebooks/lecture/)
 #   make rehearse  every notebook with the full settings but a few batches (see below)
 PYTHON ?= python3
 NPM    ?= npm
@@ -20,7 +22,7 @@ ifneq ($(wildcard $(SHARED_DATA)),)
 export COURSE_DATA_DIR ?= $(SHARED_DATA)
 endif
 
-.PHONY: setup lab test slides clean
+.PHONY: setup lab test slides lecture clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +45,20 @@ lab: setup
 
 # Executes the notebooks under the active profile (COURSE_PROFILE; unset: full on a GPU, laptop
 # otherwise). make slides NOTEBOOKS="03_lenet 07" builds some decks; REUSE=1 keeps executed copies
-# in slides/build/ that are still current instead of running them again.
+# in slides/build/ that are still current instead of running them again. Then prints every deck
+# that was built to slides/pdf/NN_name.pdf, and their lecture paths to slides/lecture.pdf (headless
+# Chromium), even when a notebook failed: make slides still exits non-zero then.
 slides: setup $(NPM_STAMP)
-	$(PY) slides/build.py $(NOTEBOOKS) $(if $(REUSE),--reuse)
+	@status=0; \
+	$(PY) slides/build.py $(NOTEBOOKS) $(if $(REUSE),--reuse) || status=$$?; \
+	$(PY) slides/pdf.py $(NOTEBOOKS) || status=$$?; \
+	exit $$status
+
+# Presentation copies for RISE (slides/README.md): notebooks/lecture/NN_name.ipynb, the slides in
+# the static decks' order (deep dives in an appendix), the code run in the notebook's order.
+# Generated, ignored by git; make lecture NOTEBOOKS="03 09" makes some.
+lecture: setup
+	$(PY) slides/lecture.py $(NOTEBOOKS)
 
 # The browser tests need built decks, so they run after the build (tests/browser/). Without npm
 # (a student's machine with only Python) the slides are skipped with a note; never in CI.
@@ -111,3 +124,4 @@ bench: $(BENCH_STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache
 	rm -rf slides/node_modules slides/assets slides/build slides/screenshots slides/*.slides.html slides/index.html
+	rm -rf slides/pdf slides/lecture.pdf notebooks/lecture
