@@ -174,6 +174,13 @@ class TrainingStopped(KeyboardInterrupt):
         print(message)
         super().__init__(message)
 
+    def _render_traceback_(self) -> list[str]:
+        """What Jupyter shows below the line printed above: one line, not a traceback into fit.
+
+        A Stop is not a bug, and the 20 lines of a traceback only repeat the message (IPython asks
+        an exception for this method; Python outside Jupyter prints the usual traceback)."""
+        return ["TrainingStopped: the cell stopped here, and Run All with it (the line above says what was kept)."]
+
 
 # --------------------------------------------------------------------------------------
 # The bookkeeping around the loop

@@ -108,7 +108,7 @@ def test_stop_ends_the_cell_and_keeps_the_finished_epochs(capsys):
 def test_stop_inside_a_loop_of_runs_stops_the_loop_and_says_how_to_resume(tmp_path, capsys):
     """09 trains four models in one loop: one press of Stop must end the loop, not the current run."""
     started, histories = [], []
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as stopped:
         for name in ("first", "second"):
             started.append(name)
             train_iter, test_iter = toy_loaders()
@@ -116,6 +116,9 @@ def test_stop_inside_a_loop_of_runs_stops_the_loop_and_says_how_to_resume(tmp_pa
             histories.append(fit(small_mlp(), train_iter, test_iter, epochs=3, lr=0.5, progress=False,
                                  checkpoint=tmp_path / f"{name}.pt", on_epoch_end=stop_on_epoch_2))
     assert started == ["first"] and histories == []  # the loop stopped with the first run
+    # Jupyter shows one line for it below the printed message, not a traceback into fit.
+    shown = stopped.value._render_traceback_()
+    assert len(shown) == 1 and "the cell stopped here" in shown[0]
     out = capsys.readouterr().out
     path = tmp_path / "first.pt"
     assert f"epochs 1-2 are saved in {saved_run(path)}. Run the cell again to resume after epoch 2." in out
