@@ -47,6 +47,24 @@ def load_build():
     return load_script("slides_build", ROOT / "slides" / "build.py")
 
 
+def current_deck(source_path: Path):
+    """The built deck of a lecture notebook and its executed copy (a notebook object); skips (fails
+    in CI) if either is missing or was built from an older version of the notebook."""
+    build = load_build()
+    deck = ROOT / "slides" / f"{source_path.stem}{build.DECK_SUFFIX}"
+    executed_path = build.BUILD / source_path.name
+    if not deck.is_file() or not executed_path.is_file():
+        unavailable(f"{deck.relative_to(ROOT)} is not built: run `make slides`")
+    executed = nbformat.read(executed_path, as_version=4)
+    info = executed.metadata.get("course_slides", {})
+    if info.get("source_key") != build.source_key(source_path, info.get("profile", "")):
+        message = f"{deck.relative_to(ROOT)} is older than its notebook: run `make slides NOTEBOOKS={source_path.stem}`"
+        pytest.fail(message, pytrace=False) if IN_CI else pytest.skip(message)
+    if deck.stat().st_mtime < executed_path.stat().st_mtime:
+        unavailable(f"{deck.relative_to(ROOT)} is older than its executed notebook: run `make slides`")
+    return deck, executed
+
+
 # What the tests expect of a deck, read from its notebook (build.py itself never needs these).
 
 def has_math(nb) -> bool:

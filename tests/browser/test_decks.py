@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from slides_support import (IN_CI, ROOT, SAMPLE_ARCHITECTURE, SAMPLE_COUNTS, SAMPLE_EXPECTED, SAMPLE_NOTES,
-                            has_math, image_cells, image_outputs, load_build, unavailable,
+                            current_deck, has_math, image_cells, image_outputs, load_build, unavailable,
                             write_sample)
 
 build = load_build()
@@ -302,25 +302,9 @@ def test_sample_deck(browser, tmp_path):
     check_deck(browser, deck_path, source, executed, "_sample", math_required=True)
 
 
-def deck_files(source_path: Path):
-    """The built deck and executed notebook of a lecture notebook; skips (fails in CI) if not current."""
-    deck = SLIDES / f"{source_path.stem}{build.DECK_SUFFIX}"
-    executed_path = build.BUILD / source_path.name
-    if not deck.is_file() or not executed_path.is_file():
-        unavailable(f"{deck.relative_to(ROOT)} is not built: run `make slides`")
-    executed = nbformat.read(executed_path, as_version=4)
-    info = executed.metadata.get("course_slides", {})
-    if info.get("source_key") != build.source_key(source_path, info.get("profile", "")):
-        msg = f"{deck.relative_to(ROOT)} is older than its notebook: run `make slides NOTEBOOKS={source_path.stem}`"
-        pytest.fail(msg, pytrace=False) if IN_CI else pytest.skip(msg)
-    if deck.stat().st_mtime < executed_path.stat().st_mtime:
-        unavailable(f"{deck.relative_to(ROOT)} is older than its executed notebook: run `make slides`")
-    return deck, executed
-
-
 @pytest.mark.parametrize("source_path", NOTEBOOK_PATHS, ids=lambda p: p.stem)
 def test_lecture_deck(browser, source_path):
-    deck, executed = deck_files(source_path)
+    deck, executed = current_deck(source_path)
     source = nbformat.read(source_path, as_version=4)
     check_deck(browser, deck, source, executed, source_path.stem,
                math_required=bool(re.search(r"batch.?norm", source_path.stem)))

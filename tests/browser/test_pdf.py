@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell
-from slides_support import IN_CI, ROOT, load_build, load_script, sample_notebook, unavailable
+from slides_support import IN_CI, ROOT, current_deck, load_build, load_script, sample_notebook, unavailable
 
 build = load_build()
 pdf = load_script("slides_pdf", ROOT / "slides" / "pdf.py")
@@ -153,15 +153,8 @@ def test_the_checks_catch_a_cut_slide(browser, sample_deck, tmp_path):
 
 def current_pdf(source_path: Path):
     """The deck and PDF of a lecture notebook; skips (fails in CI) if either is missing or stale."""
-    deck = pdf.deck_of(source_path)
+    deck, _ = current_deck(source_path)
     handout = pdf.pdf_of(source_path)
-    executed = build.BUILD / source_path.name
-    if not deck.is_file() or not executed.is_file():
-        unavailable(f"{deck.relative_to(ROOT)} is not built: run `make slides`")
-    info = nbformat.read(executed, as_version=4).metadata.get("course_slides", {})
-    if info.get("source_key") != build.source_key(source_path, info.get("profile", "")):
-        message = f"{deck.relative_to(ROOT)} is older than its notebook: run `make slides NOTEBOOKS={source_path.stem}`"
-        pytest.fail(message, pytrace=False) if IN_CI else pytest.skip(message)
     if not handout.is_file() or handout.stat().st_mtime < deck.stat().st_mtime:
         unavailable(f"{handout.relative_to(ROOT)} is missing or older than its deck: run `make slides`")
     return deck, handout
