@@ -87,6 +87,15 @@ class ShapeError(RuntimeError):
         self.input_shape = input_shape
         self.rows = rows if rows is not None else []
 
+    def _render_traceback_(self) -> list[str]:
+        """What Jupyter shows: this message and PyTorch's, without the frames inside course_utils
+        that a traceback would add before them (the mistake is in the model, which the message
+        names; IPython asks an exception for this method, plain Python prints the usual traceback)."""
+        lines = [f"ShapeError: {self}"]
+        if self.__cause__ is not None:
+            lines.append(f"(PyTorch's own message: {type(self.__cause__).__name__}: {self.__cause__})")
+        return lines
+
 
 # Printed as course_utils.ShapeError, the name students import it by (cu.ShapeError).
 ShapeError.__module__ = "course_utils"

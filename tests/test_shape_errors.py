@@ -105,6 +105,10 @@ def test_fit_names_the_layer_when_padding_is_missing():
     with pytest.raises(ShapeError) as info:
         cu.fit(net, data, data, epochs=1, lr=0.1, device="cpu", progress=False, verbose=False)
     check_missing_padding(info.value)
+    # In Jupyter: the message and PyTorch's, no frames of fit's internals in between.
+    shown = "\n".join(info.value._render_traceback_())
+    assert shown.startswith("ShapeError: ") and "'fc1'" in shown and "(8x256 and 400x120)" in shown
+    assert "train.py" not in shown and "Traceback" not in shown
 
 
 def test_shape_error_is_exported_and_is_a_runtime_error():
