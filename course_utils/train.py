@@ -308,7 +308,8 @@ class _Run:
 
 
 def _report_loaded(net: nn.Module, history: History, run: _Run, epochs: int, plot: bool, verbose: bool) -> History:
-    print(f"Loaded the finished run from {run.path}; skipping training (to train it again: "
+    # The file's name, not its path: the folder (cu.list_runs() prints it) would fill a slide's line.
+    print(f"Loaded the finished run {run.path.name}; skipping training (to train it again: "
           f"cu.delete_runs('{run.path.name}'), then run the cell again).")
     if plot:
         from .plot import LivePlot
