@@ -210,6 +210,12 @@ class LivePlot:
         self.fig.tight_layout()
         self.handle.update(self._png())
 
+    def clear(self) -> None:
+        """Remove the picture (a run that stopped before its first curve point)."""
+        from IPython.display import HTML
+
+        self.handle.update(HTML(""))
+
 
 def plot_activation_stats(stats, title: str | None = None) -> Figure:
     """Mean (left) and standard deviation (right) of each recorded layer over training steps."""

@@ -230,7 +230,7 @@ class _Watch:
             self.live = LivePlot(epochs)
             if history.curve:
                 self.live.redraw(history)
-        self.bar = None
+        self.bar, self.moved = None, False  # moved: a batch was shown (bar and plot updated)
         if progress:
             from tqdm.auto import tqdm
             done = len(history.epoch) * steps
@@ -243,6 +243,7 @@ class _Watch:
         if (batch + 1) % self.update_every == 0 or last:
             loss, acc = sums.means()
             self.history.curve.append([epoch + (batch + 1) / self.steps, loss, acc])
+            self.moved = True
             if self.bar is not None:
                 self.bar.update(batch + 1 - self.bar.n + epoch * self.steps)
                 self.bar.set_postfix(loss=f"{loss:.3f}", acc=f"{acc:.3f}")
@@ -272,9 +273,16 @@ class _Watch:
             self.live.redraw(self.history)
 
     def close(self) -> None:
+        """End the progress bar. If not one batch was shown (a shape mistake in the first batch, or
+        Stop at once), the bar at 0% and empty axes are removed: left, they look like a hung run."""
         if self.bar is not None:
             self.bar.close()
+            if not self.moved and hasattr(self.bar, "container"):  # a notebook's widget bar
+                self.bar.container.close()
             self.bar = None
+        if self.live is not None and not self.history.curve:
+            self.live.clear()
+        self.live = None
 
 
 class _Run:

@@ -532,3 +532,30 @@ def test_a_small_cnn_learns_real_fashion_mnist_in_one_epoch():
     history = fit(net, train_iter, test_iter, epochs=1, lr=0.05, momentum=0.9, progress=False)
     assert history.test_acc[-1] >= 0.80
     assert evaluate_accuracy(net, test_iter) == pytest.approx(history.test_acc[-1])
+
+
+def test_a_run_that_shows_no_batch_leaves_no_bar_or_empty_plot_behind():
+    """A shape mistake in the first batch (or Stop at once): the 0% bar and the empty axes go, so
+    the cell does not look like a hung run; once a batch was shown, both stay (the Stop's red bar)."""
+    from course_utils.train import _Watch
+
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: self.calls.append(name)
+
+    for moved in (False, True):
+        history = History()
+        watch = _Watch(history, epochs=2, steps=3, device=torch.device("cpu"), lr=0.1, plot=False,
+                       progress=False, updates_per_epoch=3, name="run")
+        bar, live = Recorder(), Recorder()
+        bar.container = Recorder()
+        watch.bar, watch.live, watch.moved = bar, live, moved
+        if moved:
+            history.curve.append([0.5, 2.3, 0.1])
+        watch.close()
+        watch.close()  # fit closes it again in its finally: nothing happens twice
+        assert bar.calls == ["close"] and bar.container.calls == ([] if moved else ["close"])
+        assert live.calls == ([] if moved else ["clear"])
