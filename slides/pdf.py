@@ -51,7 +51,8 @@ PRINT_QUERY = "print-pdf&pdfSeparateFragments=false&pdfMaxPagesPerSlide=1&showNo
 PRINT_CSS = """
 html.reveal-print .reveal .slides section:not(.stack) { max-height: none !important; overflow: visible !important; }
 """
-# The same flags as the browser tests (tests/slides_support.py): no display, no network of its own.
+# No display, no network of its own (Chromium's update and sync connections are refused noisily
+# offline); the browser tests (tests/slides_support.py) launch Chromium with these too.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Where the deck's Reveal object comes from (the require.js module that the deck's own script loads).
@@ -110,7 +111,7 @@ class ChromiumMissing(RuntimeError):
 
 
 def find_chromium() -> str | None:
-    """Debian's chromium, or the one CHROMIUM names (as tests/slides_support.find_chromium)."""
+    """Debian's chromium, or the one CHROMIUM names (the browser tests find theirs here too)."""
     candidates = [os.environ.get("CHROMIUM", ""), "/usr/bin/chromium",
                   shutil.which("chromium") or "", shutil.which("chromium-browser") or ""]
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)

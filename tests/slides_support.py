@@ -1,8 +1,6 @@
 """What the slide tests share: slides/build.py as a module, and a small notebook shaped like a lecture."""
 import importlib.util
-import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -12,11 +10,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Without the background-networking flags Chromium's own connections (updates, sync) are refused
-# noisily on a machine with no network; --disable-gpu: no display, no GPU.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def unavailable(reason: str):
@@ -24,12 +17,6 @@ def unavailable(reason: str):
     if IN_CI:
         pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs Chromium)", pytrace=False)
     pytest.skip(reason)
-
-
-def find_chromium():
-    candidates = [os.environ.get("CHROMIUM", ""), "/usr/bin/chromium",
-                  shutil.which("chromium") or "", shutil.which("chromium-browser") or ""]
-    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
 def load_script(name: str, path: Path):
@@ -45,6 +32,12 @@ def load_script(name: str, path: Path):
 def load_build():
     """slides/build.py."""
     return load_script("slides_build", ROOT / "slides" / "build.py")
+
+
+# The browser the PDFs are printed with (slides/pdf.py) is the one the tests drive: its flags
+# (no display, no network of its own), where it is found, and what counts as CI.
+_pdf = load_script("slides_pdf", ROOT / "slides" / "pdf.py")
+CHROMIUM_ARGS, find_chromium, IN_CI = _pdf.CHROMIUM_ARGS, _pdf.find_chromium, _pdf.in_ci()
 
 
 def current_deck(source_path: Path):
