@@ -231,10 +231,10 @@ class DeviceLoader:
     Yields ``(X, y)``: X float32 (batch, 1, H, W) in [0, 1] (or normalized), y int64 (batch,).
     Each pass over a shuffled loader uses a new permutation, reproducible from ``seed``.
     In a rehearsal (``COURSE_REHEARSAL``, see ``profile.rehearsal``) a pass is only its first
-    few batches; ``num_examples`` and ``len`` count what a pass yields. A shuffled (training)
-    loader then also cuts each batch to the rehearsal's batch size, as ``fit`` does, so that a
-    training loop written in a notebook sees the batches ``fit`` sees; an unshuffled one keeps
-    whole batches, because notebooks take their pictures from the first test batch.
+    few batches (``len`` counts them, ``num_examples`` their examples at the full batch size). A
+    shuffled (training) loader then also cuts each batch to the rehearsal's batch size, as ``fit``
+    does, so that a training loop written in a notebook sees the batches ``fit`` sees; an
+    unshuffled one keeps whole batches, because notebooks take their pictures from the first test batch.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, *,
