@@ -107,6 +107,13 @@ def _kernel_notebook():
     return nb
 
 
+@pytest.fixture(autouse=True)
+def _kernel_as_in_jupyterlab(monkeypatch):
+    """The kernel inherits our environment: CI's MPLBACKEND=Agg would leave a copy no inline plots,
+    which JupyterLab's kernel (ipykernel picks the inline backend) shows."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+
+
 def _run(nb, folder: Path):
     from nbclient import NotebookClient
 
