@@ -207,22 +207,45 @@ def count_table(notebooks: list[Path]) -> str:
     return "\n".join(lines)
 
 
-def expected_counts(nb) -> dict:
-    """What nbconvert's reveal template makes of a notebook's slideshow metadata.
+def slides_of(nb) -> list[list[int]]:
+    """The slides nbconvert's reveal template (and RISE) make of a notebook: for each slide, the
+    indices of the cells on it, speaker notes included, `skip` cells left out.
 
-    The first visible cell opens the first slide whatever its type; after it every `slide` or
-    `subslide` cell opens a new (vertical) slide, which is what Reveal.getTotalSlides() counts.
-    `fragment` cells become `.fragment` blocks, `notes` cells speaker notes, `skip` cells nothing.
+    The first visible cell opens the first slide whatever its type (notes before it count on that
+    slide); after it every `slide` or `subslide` cell opens a new (vertical) slide, which is what
+    Reveal.getTotalSlides() counts.
     """
-    kinds = [slide_type(c) for c in nb["cells"]]
-    visible = [i for i, k in enumerate(kinds) if k not in ("skip", "notes")]
-    if not visible:
+    slides: list[list[int]] = []
+    notes_before: list[int] = []
+    for index, cell in enumerate(nb["cells"]):
+        kind = slide_type(cell)
+        if kind == "skip":
+            continue
+        if not slides:
+            if kind == "notes":
+                notes_before.append(index)
+            else:
+                slides.append(notes_before + [index])
+        elif kind in ("slide", "subslide"):
+            slides.append([index])
+        else:
+            slides[-1].append(index)
+    return slides
+
+
+def expected_counts(nb) -> dict:
+    """What nbconvert's reveal template makes of a notebook's slideshow metadata (slides_of):
+    `fragment` cells become `.fragment` blocks (except the first visible cell, which opens the first
+    slide), `notes` cells speaker notes."""
+    slides = slides_of(nb)
+    if not slides:
         return dict(slides=0, fragments=0, notes=0)
-    first = visible[0]
+    kinds = {i: slide_type(nb["cells"][i]) for slide in slides for i in slide}
+    first = next(i for i in slides[0] if kinds[i] != "notes")
     return dict(
-        slides=1 + sum(k in ("slide", "subslide") for k in kinds[first + 1:]),
-        fragments=sum(k == "fragment" for k in kinds[first + 1:]),
-        notes=sum(k == "notes" for k in kinds),
+        slides=len(slides),
+        fragments=sum(k == "fragment" for i, k in kinds.items() if i != first),
+        notes=sum(k == "notes" for k in kinds.values()),
     )
 
 

@@ -144,24 +144,20 @@ def shown_slides(nb) -> list[list[tuple[str, str]]]:
     is named by the notebook cell it shows, so that a copy and arrange() of its notebook compare
     equal when they show the same cells on the same slides in the same order.
 
-    As in RISE and nbconvert, the first visible cell opens the first slide whatever its type, and
-    after it every `slide` or `subslide` cell opens the next one; `skip` cells show nowhere.
+    The cells go on slides as build.slides_of says (nbconvert's and RISE's rule).
     """
     slides: list[list[tuple[str, str]]] = []
-    for cell in nb["cells"]:
-        kind = build.slide_type(cell)
-        if kind == "skip":
-            continue
-        shows = (cell.get("metadata", {}).get(KEY) or {}).get("shows") or cell.get("id") or "?"
-        if build.APPENDIX_TAG in build.tags_of(cell):
-            shows = build.APPENDIX_TAG  # arrange() makes this cell anew, with a new random id, each time
-        if kind != "notes" and (not slides or kind in ("slide", "subslide")):
-            slides.append([])
-        if not slides:  # notes before the first visible cell: nbconvert puts them on the first slide
-            slides.append([])
-        if slides[-1] and slides[-1][-1][0] == shows:
-            continue  # the output cell after the code of the same notebook cell
-        slides[-1].append((shows, kind))
+    for indices in build.slides_of(nb):
+        slide: list[tuple[str, str]] = []
+        for index in indices:
+            cell = nb["cells"][index]
+            shows = (cell.get("metadata", {}).get(KEY) or {}).get("shows") or cell.get("id") or "?"
+            if build.APPENDIX_TAG in build.tags_of(cell):
+                shows = build.APPENDIX_TAG  # arrange() makes this cell anew, with a new random id, each time
+            if slide and slide[-1][0] == shows:
+                continue  # the output cell after the code of the same notebook cell
+            slide.append((shows, build.slide_type(cell)))
+        slides.append(slide)
     return slides
 
 

@@ -20,6 +20,16 @@ def test_the_first_visible_cell_opens_the_first_slide_whatever_its_type():
     assert build.expected_counts(nb) == dict(slides=6, fragments=2, notes=1)
 
 
+def test_notes_before_the_first_visible_cell_go_on_the_first_slide():
+    nb = sample_notebook()
+    nb.cells[0].metadata.slideshow.slide_type = "notes"  # the title, now notes before a `slide` cell
+    nb.cells[1].metadata.slideshow.slide_type = "slide"
+    before = build.expected_counts(sample_notebook())
+    first = build.slides_of(nb)[0]
+    assert first[:2] == [0, 1], "the notes and the first visible cell share a slide"
+    assert build.expected_counts(nb) == dict(before, notes=before["notes"] + 1)
+
+
 def _sources(nb):
     return [c.source.splitlines()[0] if c.source else "" for c in nb.cells]
 
