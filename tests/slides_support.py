@@ -26,12 +26,16 @@ def load_script(name: str, path: Path):
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules[name]
+    module = sys.modules[name]
+    if Path(getattr(module, "__file__", "") or "").resolve() != path.resolve():
+        raise ImportError(f"the module {name!r} already imported is {module!r}, not {path}")
+    return module
 
 
 def load_build():
-    """slides/build.py."""
-    return load_script("slides_build", ROOT / "slides" / "build.py")
+    """slides/build.py, as `build`: the name slides/lecture.py and slides/pdf.py import it by, so
+    that the tests and those scripts share one copy of the module."""
+    return load_script("build", ROOT / "slides" / "build.py")
 
 
 # The browser the PDFs are printed with (slides/pdf.py) is the one the tests drive: its flags
