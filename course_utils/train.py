@@ -235,6 +235,7 @@ class _Watch:
             from tqdm.auto import tqdm
             done = len(history.epoch) * steps
             self.bar = tqdm(total=epochs * steps, initial=done, desc=f"training {name}", unit="batch", leave=False)
+            _one_line(self.bar)
 
     def after_batch(self, epoch: int, batch: int, sums: _Sums, scaler) -> None:
         last = batch == self.steps - 1
@@ -283,6 +284,19 @@ class _Watch:
         if self.live is not None and not self.history.curve:
             self.live.clear()
         self.live = None
+
+
+def _one_line(bar) -> None:
+    """Keep a notebook's progress bar on one line. By default JupyterLab wraps both of tqdm's texts
+    ("training lenet-" / "laptop: 8%") even beside a short bar; here the texts keep their width,
+    the bar takes what is left (100-400 px), and only a window too narrow for all three wraps."""
+    box = getattr(bar, "container", None)  # only tqdm's notebook bar has one (a text bar has not)
+    if box is None or len(getattr(box, "children", ())) != 3:
+        return
+    left, progress, right = box.children
+    left.layout.min_width = right.layout.min_width = "max-content"
+    progress.layout.flex, progress.layout.width, progress.layout.max_width = "1 1 100px", "auto", "400px"
+    box.layout.flex_flow, box.layout.align_items = "row wrap", "center"
 
 
 class _Run:

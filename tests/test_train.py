@@ -559,3 +559,21 @@ def test_a_run_that_shows_no_batch_leaves_no_bar_or_empty_plot_behind():
         watch.close()  # fit closes it again in its finally: nothing happens twice
         assert bar.calls == ["close"] and bar.container.calls == ([] if moved else ["close"])
         assert live.calls == ([] if moved else ["clear"])
+
+
+def test_a_notebook_progress_bar_keeps_its_texts_on_one_line():
+    """JupyterLab wraps tqdm's texts by default ("training lenet-" above "laptop: 8%"): fit's bar
+    keeps each text whole and lets the bar itself give way (seen in a browser, issue 22)."""
+    from tqdm import tqdm as text_tqdm
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    from course_utils.train import _one_line
+
+    bar = notebook_tqdm(total=10, desc="training lenet-relu-max-laptop", display=False)
+    _one_line(bar)
+    left, progress, right = bar.container.children
+    assert left.layout.min_width == right.layout.min_width == "max-content"
+    assert progress.layout.flex == "1 1 100px" and progress.layout.max_width == "400px"
+    assert bar.container.layout.flex_flow == "row wrap"
+    bar.close()
+    _one_line(text_tqdm(total=1, disable=True))  # a text bar (a terminal, CI): nothing to change
