@@ -330,9 +330,10 @@ class _Run:
 
 
 def _report_loaded(net: nn.Module, history: History, run: _Run, epochs: int, plot: bool, verbose: bool) -> History:
-    # The file's name, not its path: the folder (cu.list_runs() prints it) would fill a slide's line.
-    print(f"Loaded the finished run {run.path.name}; skipping training (to train it again: "
-          f"cu.delete_runs('{run.path.name}'), then run the cell again).")
+    # The file's name, not its path (cu.list_runs() prints the folder), and two short lines: a
+    # slide's output box breaks a long line anywhere, even inside a name.
+    print(f"Loaded the finished run {run.path.name}; skipping training.\n"
+          f"(To train it again: cu.delete_runs('{run.path.name}'), then run the cell again.)")
     if plot:
         from .plot import LivePlot
         LivePlot(epochs).redraw(history)  # the curves of the run that was loaded
