@@ -190,7 +190,7 @@ class LivePlot:
         self.epochs = epochs
         # A bare Figure, not pyplot's: the inline backend would otherwise show it a second time.
         # Flat enough to share a slide with the code that trains (the decks are 800px high).
-        self.fig = Figure(figsize=(9, 2.8))
+        self.fig = Figure(figsize=(9, 2.5))
         self.axes = self.fig.subplots(1, 2)
         self.handle = display(self._png(), display_id=True)
 
@@ -199,7 +199,7 @@ class LivePlot:
         from IPython.display import Image
 
         buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png", dpi=80)
+        self.fig.savefig(buffer, format="png", dpi=100)  # 900 px wide: legible on a slide; narrower windows scale it
         return Image(data=buffer.getvalue(), format="png")
 
     def redraw(self, history) -> None:
@@ -224,11 +224,12 @@ def plot_activation_stats(stats, title: str | None = None) -> Figure:
     for i, name in enumerate(stats.names):
         ax_mean.plot(means[:, i].numpy(), label=name)
         ax_std.plot(stds[:, i].numpy(), label=name)
-    for ax, what in ((ax_mean, "mean"), (ax_std, "standard deviation")):
-        ax.set_xlabel(f"recorded step (every {stats.every} batches)")
+    every = "every batch" if stats.every == 1 else f"every {stats.every} batches"
+    for ax, what in ((ax_mean, "mean"), (ax_std, "std")):  # short: a long label overran the axes
+        ax.set_xlabel(f"recorded step ({every})")
         ax.set_ylabel(f"activation {what}")
         ax.grid(alpha=0.3)
-    ax_std.legend(fontsize=7)
+    ax_std.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the curves, not on them
     if title:
         fig.suptitle(title)
     fig.tight_layout()
