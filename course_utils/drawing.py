@@ -249,15 +249,18 @@ _FOLDED_KINDS = ("act", "norm", "other")  # elementwise layers (and flatten) tha
 
 def _fold(nodes: list[_Node]) -> list[_Node]:
     """Each activation, normalization, dropout or flatten joins the box before it, as d2l's figures
-    draw them ("conv 5×5, 6 + sigmoid"); the box keeps the kind of its first layer, the last shape."""
+    draw them ("conv 5×5, 6 + sigmoid"); the box keeps the kind of its first layer, the last shape
+    (a flatten leaves no trace: the box shows the shape before it)."""
     out: list[_Node] = []
     for node in nodes:
         if out and node.kind in _FOLDED_KINDS and out[-1].kind != "data" and "\n" not in node.label:
             head = out[-1]
-            if node.label != "flatten":  # the next box's shape shows it; d2l's figures leave it out too
+            if node.label != "flatten":
                 head.label = f"{head.label} + {node.label}" if "\n" not in head.label else f"{head.label}\n+ {node.label}"
                 head.folded.append(node.kind)
-            head.shape = node.shape
+                head.shape = node.shape
+            # A flatten is left out, as in d2l's figures, and so is its shape: the box keeps the
+            # shape its own layer made (256×5×5 after AlexNet's last pooling, not 6400).
             head.key = f"{head.key}+{node.key}"
         else:
             out.append(node)
