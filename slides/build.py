@@ -421,6 +421,16 @@ def convert(executed: Path, deck: Path, title: str) -> None:
 
 # -------------------------------------------------------------------------------------------- index
 
+def deck_path(notebook: Path, out_dir: Path = SLIDES) -> Path:
+    """Where the deck of a notebook is built: slides/NN_name.slides.html."""
+    return out_dir / f"{notebook.stem}{DECK_SUFFIX}"
+
+
+def shown_path(path: Path) -> str:
+    """A path as the slide scripts print it: relative to the checkout when inside it."""
+    return str(path.relative_to(ROOT)) if ROOT in path.parents else str(path)
+
+
 def write_index(out_dir: Path, notebooks: list[Path], profile: str) -> Path:
     import nbformat
 
@@ -428,7 +438,7 @@ def write_index(out_dir: Path, notebooks: list[Path], profile: str) -> Path:
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         title = html.escape(title_of(nb, path.stem))
-        deck = out_dir / f"{path.stem}{DECK_SUFFIX}"
+        deck = deck_path(path, out_dir)
         if deck.is_file():
             rows.append(f'  <li><a href="{html.escape(deck.name)}">{title}</a></li>')
         else:
@@ -514,7 +524,7 @@ def build(notebooks: list[Path], out_dir: Path = SLIDES, build_dir: Path = BUILD
                   + "\n    ".join(message[-12:]), file=sys.stderr, flush=True)
             continue
         t1 = time.perf_counter()
-        deck = out_dir / f"{source.stem}{DECK_SUFFIX}"
+        deck = deck_path(source, out_dir)
         convert(executed, deck, title_of(nbformat.read(source, as_version=4), source.stem))
         check_offline(deck)
         decks.append(deck)

@@ -205,7 +205,7 @@ def write_copies(notebooks: list[Path], out_dir: Path = COPIES) -> list[Path]:
         target = out_dir / path.name
         nbformat.write(presentation_copy(nb, path.stem), target)
         counts = build.deck_counts(nb)
-        print(f"  {target.relative_to(ROOT) if ROOT in target.parents else target}: "
+        print(f"  {build.shown_path(target)}: "
               f"{counts['lecture']} slides on the lecture path, {counts['appendix']} in the appendix", flush=True)
         written.append(target)
     return written

@@ -207,17 +207,8 @@ def combine(deck_pdfs: list[Path], out: Path) -> int:
     return len(writer.pages)
 
 
-def deck_of(notebook: Path, slides: Path = SLIDES) -> Path:
-    return slides / f"{notebook.stem}{build.DECK_SUFFIX}"
-
-
 def pdf_of(notebook: Path, pdf_dir: Path = PDF_DIR) -> Path:
     return pdf_dir / f"{notebook.stem}.pdf"
-
-
-def _shown(path: Path) -> str:
-    """A path as the build prints it: relative to the checkout when inside it."""
-    return str(path.relative_to(ROOT)) if ROOT in path.parents else str(path)
 
 
 def in_ci() -> bool:
@@ -236,7 +227,7 @@ def print_all(notebooks: list[Path], every_notebook: list[Path], slides: Path = 
         browser = launch(p)
         try:
             for notebook in notebooks:
-                deck = deck_of(notebook, slides)
+                deck = build.deck_path(notebook, slides)
                 if not deck.is_file():
                     missing.append(notebook.stem)
                     continue
@@ -246,7 +237,7 @@ def print_all(notebooks: list[Path], every_notebook: list[Path], slides: Path = 
                 scaled = "".join(f"; page {t['page']} ({t['height']} px) scaled to {t['scale']:.0%}"
                                  for t in done.tall)
                 appendix = done.pages - done.lecture_pages
-                print(f"  {_shown(done.pdf)}: {done.pages} pages ({done.lecture_pages} lecture, {appendix} appendix) "
+                print(f"  {build.shown_path(done.pdf)}: {done.pages} pages ({done.lecture_pages} lecture, {appendix} appendix) "
                       f"in {time.perf_counter() - t1:.1f} s{scaled}", flush=True)
         finally:
             browser.close()
@@ -255,7 +246,7 @@ def print_all(notebooks: list[Path], every_notebook: list[Path], slides: Path = 
     pdfs = [pdf_of(n, pdf_dir) for n in every_notebook if pdf_of(n, pdf_dir).is_file()]
     if pdfs:
         pages = combine(pdfs, lecture_pdf)
-        print(f"  {_shown(lecture_pdf)}: {pages} pages, the lecture paths of {len(pdfs)} deck(s)", flush=True)
+        print(f"  {build.shown_path(lecture_pdf)}: {pages} pages, the lecture paths of {len(pdfs)} deck(s)", flush=True)
     print(f"PDFs made in {time.perf_counter() - t0:.0f} s.", flush=True)
     return printed
 

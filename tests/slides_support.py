@@ -48,7 +48,7 @@ def current_deck(source_path: Path):
     """The built deck of a lecture notebook and its executed copy (a notebook object); skips (fails
     in CI) if either is missing or was built from an older version of the notebook."""
     build = load_build()
-    deck = ROOT / "slides" / f"{source_path.stem}{build.DECK_SUFFIX}"
+    deck = build.deck_path(source_path)
     executed_path = build.BUILD / source_path.name
     if not deck.is_file() or not executed_path.is_file():
         unavailable(f"{deck.relative_to(ROOT)} is not built: run `make slides`")
