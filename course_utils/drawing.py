@@ -5,7 +5,7 @@ the input, then one box per child (as ``summary`` lists them) with its kind, its
 hyperparameters and its output shape, coloured by kind. Given one of the course's branching
 blocks on its own (Inception, Residual, DenseBlock), it draws the block's inside instead
 (drawing_blocks.py). plot_architectures sets several networks side by side, each a column of
-boxes on one scale, so a longer column is a deeper network.
+boxes on one scale (a box is a layer or a whole block, so length is not depth).
 
 How: every label is measured before anything is drawn, in inches at a font size (drawing_canvas.py),
 and the largest font size at which the layout fits a slide wins. What a layer or a block is
@@ -84,7 +84,9 @@ def plot_architectures(nets: Mapping[str, object], input_shapes, depth: int = 1,
 
     nets: {"LeNet": cu.lenet(), "AlexNet": cu.alexnet()}; input_shapes: one shape for all, e.g.
     ``(1, 1, 224, 224)``, or {name: shape}. Every box has the same width and every line of text
-    the same height, so a longer column is a deeper network. fold (default): activations,
+    the same height. A box is one child of the network at `depth`: a layer, or a block of several
+    layers (drawn in the block colour), so a column's length is not the network's depth when
+    the networks are built from blocks to different degrees. fold (default): activations,
     normalization, dropout and flatten share the box of the layer before them ("conv 5×5, 6 +
     sigmoid"), as in the lecture's figures. show_shapes: the output shape right of each box;
     None: where the columns still fit a slide. Returns the Figure.
