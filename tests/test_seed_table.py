@@ -79,3 +79,21 @@ def test_every_asserted_comparison_holds_in_every_recorded_seed_with_a_margin(pr
         # And its accuracy floor, on the test set.
         assert all(100 - err[name]["test_err"] >= 100 * settings["degr_min_acc"] + 2
                    for name in runs(profile)), (profile, seed)
+
+
+def test_the_keys_warm_up_answer_quotes_the_recorded_seeds():
+    """09's key, exercise 2: the gaps it quotes, seed by seed, are those of the warm-up record."""
+    recorded = json.loads(RECORD.with_name("degradation-seeds-warmup.json").read_text())["errors_percent"]["laptop"]
+    shallow, deep = read_settings(NOTEBOOK)["laptop"]["depths"]
+    seeds = sorted(recorded, key=int)
+
+    def gaps(suffix: str) -> str:
+        values = [f"{recorded[s][f'plain-{deep}{suffix}']['train_err'] - recorded[s][f'plain-{shallow}{suffix}']['train_err']:+.1f}"
+                  for s in seeds]
+        return ", ".join(values[:-1]) + " and " + values[-1]
+
+    key = nbformat.read(ROOT / "notebooks" / "solutions" / "09_resnet-solutions.ipynb", as_version=4)
+    answer = " ".join(c.source for c in key.cells if "without warm-up (cosine)" in c.source).split()
+    answer = " ".join(answer)
+    assert f"without warm-up (cosine): {gaps('')} points" in answer
+    assert f"with the one-cycle warm-up: {gaps(' onecycle')} points" in answer
