@@ -367,8 +367,12 @@ def execute(source: Path, executed: Path, profile: str, timeout: int, reuse: boo
     # The kernel inherits our environment; CI sets MPLBACKEND=Agg, which would leave no inline plots.
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     # Widget state is stored (nbclient fails on Output widgets without it) and dropped by convert().
+    # shutdown_kernel="immediate": the finished kernel is stopped, not asked to shut down, which
+    # in ipykernel 6-7 races its own control stream and prints a ZMQError traceback ("Socket
+    # operation on non-socket") into the build's output while the next notebook runs (2 builds in
+    # 3 of decks 01 and 02). Nothing is lost: every cell has run and the notebook is saved below.
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
-                            kernel_manager_class=_kernel_manager_class(),
+                            shutdown_kernel="immediate", kernel_manager_class=_kernel_manager_class(),
                             resources={"metadata": {"path": str(source.parent)}})
     client.execute()
     nb.metadata["course_slides"] = dict(source_key=key, profile=profile,

@@ -106,7 +106,10 @@ def _failing_line(output) -> str:
 def rehearse(path: Path, timeout: int, device_check: bool, keep: Path | None) -> Result:
     nb = nbformat.read(path, as_version=4)
     result = Result(path.stem)
+    # "immediate": stop the finished kernel rather than ask it to shut down, which prints a
+    # harmless ZMQError traceback between notebooks (slides/build.py's execute says more).
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                            shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     with client.setup_kernel():
