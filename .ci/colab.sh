@@ -243,3 +243,4 @@ if failed is not None:
 print(f"colab.sh: {source} ran under smoke in {seconds:.0f} s (kernel start included)")
 EOF
 echo "colab.sh: notebook in $((SECONDS - t)) s; passed in $((SECONDS - started)) s"
+drop_venv_in_ci "$VENV" "${COLAB_VENV:-}"

@@ -5,6 +5,15 @@
 shared_data="$(cd .. && pwd)/shared/data/fashion-mnist"
 if [ -z "${COURSE_DATA_DIR:-}" ] && [ -d "$shared_data" ]; then export COURSE_DATA_DIR="$shared_data"; fi
 
+# drop_venv_in_ci PATH OVERRIDE: in CI (.ci/run exports CI_DROP_VENVS unless CI_KEEP_VENVS=1),
+# an environment at its default path (OVERRIDE, the user's *_VENV, empty) is removed once its run
+# passed, so that CI's disk holds one of them at a time beside .venv. Run by hand, nothing is removed.
+drop_venv_in_ci() {
+  if [ -n "${CI_DROP_VENVS:-}" ] && [ -z "$2" ]; then
+    rm -rf "$1"; echo "removed $1 (CI_KEEP_VENVS=1 keeps it)"
+  fi
+}
+
 # find_python X.Y: the path of a working pythonX.Y, from PATH or pyenv; status 1 if there is none.
 find_python() {
   local want="$1" exe

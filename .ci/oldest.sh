@@ -82,3 +82,4 @@ unset COURSE_CHECKPOINT_DIR
 # The lecture notebooks, then the answer keys (which reuse the lecture's finished runs), as make test.
 "$VENV/bin/python" -m pytest -p no:cacheprovider -q notebooks --nbval-lax --nbval-current-env
 echo "oldest.sh: passed in $((SECONDS - started)) s"
+drop_venv_in_ci "$VENV" "${OLDEST_VENV:-}"
