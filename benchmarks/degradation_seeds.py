@@ -9,7 +9,7 @@ given to both the data (training subset and order) and `fit` (initialization). S
 the notebook's run. With --warmup, also the plain networks with a one-cycle schedule (a warm-up)
 instead of the cosine one: exercise 2 of 09's answer key, over the same seeds.
 
-    python benchmarks/degradation_seeds.py                          # smoke 0-5, laptop 0-2
+    python benchmarks/degradation_seeds.py                          # laptop 0-2, smoke 0-5
     python benchmarks/degradation_seeds.py --profiles smoke --seeds 0 1 2 3 4 5
     python benchmarks/degradation_seeds.py --threads 1              # one torch thread
     python benchmarks/degradation_seeds.py --warmup --profiles laptop  # and the key's exercise 2
@@ -31,12 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "fashion-mnist"
 RESULTS = REPO / "benchmarks" / "results" / "degradation-seeds.json"
 NOTEBOOK = "09_resnet"
-DEFAULT_SEEDS = {"smoke": list(range(6)), "laptop": [0, 1, 2]}
+DEFAULT_SEEDS = {"laptop": [0, 1, 2], "smoke": list(range(6))}  # in the order of 09's table
 
 sys.path.insert(0, str(REPO))
-if SHARED_DATA.is_dir():
-    os.environ.setdefault("COURSE_DATA_DIR", str(SHARED_DATA))
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import torch  # noqa: E402
 
@@ -44,9 +41,13 @@ import course_utils as cu  # noqa: E402
 from course_utils import notebook_settings  # noqa: E402
 
 
+def run_name(residual: bool, depth: int) -> str:
+    return f"{'ResNet' if residual else 'plain'}-{depth}"
+
+
 def names(depths) -> list[str]:
     """The four runs in 09's order: plain-8, ResNet-8, plain-32, ResNet-32 (for depths (8, 32))."""
-    return [f"{'ResNet' if residual else 'plain'}-{depth}" for depth in depths for residual in (False, True)]
+    return [run_name(residual, depth) for depth in depths for residual in (False, True)]
 
 
 def measure(profile: str, seed: int, warmup: bool = False) -> dict:
@@ -55,16 +56,17 @@ def measure(profile: str, seed: int, warmup: bool = False) -> dict:
     s = notebook_settings(NOTEBOOK, profile)
     train, test = cu.load_fashion_mnist(s.degr_batch_size, normalize=True, train_subset=s.degr_subset,
                                         test_subset=s.degr_test_subset, seed=seed)
+    runs = [(residual, depth, "cosine") for depth in s.depths for residual in (False, True)]
+    if warmup:
+        runs += [(False, depth, "onecycle") for depth in s.depths]
     errors = {}
-    extra = [f"plain-{depth} onecycle" for depth in s.depths] if warmup else []
-    for name in names(s.depths) + extra:
-        kind, rest = name.split("-")
-        depth, _, scheduler = rest.partition(" ")
-        net = cu.cifar_net(int(depth), kind == "ResNet", s.widths)
+    for residual, depth, scheduler in runs:
+        name = run_name(residual, depth) + ("" if scheduler == "cosine" else f" {scheduler}")
+        net = cu.cifar_net(depth, residual, s.widths)
         # As 09's experiment cell calls it (and its key's exercise 2, with "onecycle"), without the
         # plot and the checkpoint.
         history = cu.fit(net, train, test, epochs=s.degr_epochs, lr=s.degr_lr, momentum=0.9,
-                         scheduler=scheduler or "cosine", updates_per_epoch=20, plot=False, seed=seed,
+                         scheduler=scheduler, updates_per_epoch=20, plot=False, seed=seed,
                          progress=False, verbose=False)
         errors[name] = {"train_err": round(100 * (1 - history.train_acc[-1]), 1),
                         "test_err": round(100 * (1 - history.test_acc[-1]), 1)}
@@ -76,7 +78,8 @@ def measure(profile: str, seed: int, warmup: bool = False) -> dict:
 def table(results: dict) -> str:
     """The appendix's table: one row per laptop seed, one row with smoke's range over its seeds."""
     lines = []
-    for profile, by_seed in results.items():
+    for profile in sorted(results, key=list(DEFAULT_SEEDS).index):
+        by_seed = results[profile]
         runs = names(notebook_settings(NOTEBOOK, profile).depths)
         if not lines:
             lines += ["| | " + " | ".join(runs) + " |", "|---" * (len(runs) + 1) + "|"]
@@ -120,12 +123,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profiles", nargs="+", default=list(DEFAULT_SEEDS), choices=list(DEFAULT_SEEDS))
     parser.add_argument("--seeds", nargs="+", type=int, help="the same seeds for every profile "
-                        "(default: smoke 0-5, laptop 0-2)")
+                        "(default: laptop 0-2, smoke 0-5)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
     parser.add_argument("--warmup", action="store_true", help="also the plain networks with a "
                         "one-cycle schedule (09's answer key, exercise 2)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if SHARED_DATA.is_dir():
+        os.environ.setdefault("COURSE_DATA_DIR", str(SHARED_DATA))
     if args.threads:
         torch.set_num_threads(args.threads)
     results, started = {}, time.time()

@@ -2,63 +2,46 @@
 
 09 (ResNet) asserts what held in every seed measured (its experiment cell), and its appendix shows
 those seeds as a table of training errors. Both come from benchmarks/degradation_seeds.py, recorded
-in benchmarks/results/degradation-seeds.json: this test checks that the table prints exactly the
-recorded figures (no hand-typed number drifts from its source), that the recorded seed 0 is the
+in benchmarks/results/degradation-seeds.json: this test checks that the table is the one the script
+prints from the record (no hand-typed number drifts from its source), that the recorded seed 0 is the
 notebook's own settings, and that every floor the experiment asserts holds in every recorded seed
 with a margin.
 """
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from course_utils.notebook_settings import read_settings
+from slides_support import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "09_resnet.ipynb"
 RECORD = ROOT / "benchmarks" / "results" / "degradation-seeds.json"
-ROW = re.compile(r"^\|\s*`(\w+)`, seeds? ([\d–]+)\s*\|(.*)\|\s*$")
+script = load_script("degradation_seeds", ROOT / "benchmarks" / "degradation_seeds.py")
 
 
 def record() -> dict:
     return json.loads(RECORD.read_text())["errors_percent"]
 
 
-def appendix_table() -> dict[tuple[str, str], list[str]]:
-    """{(profile, seed or 'a–b'): [cell, ...]} from the markdown cell 'How much a seed moves these runs'."""
+def appendix_table() -> list[str]:
+    """The table's lines in the markdown cell 'How much a seed moves these runs'."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cells = [c.source for c in nb.cells if c.cell_type == "markdown" and "How much a seed moves" in c.source]
     assert len(cells) == 1, "09 should have one appendix slide with the table of seeds"
-    rows = {}
-    for line in cells[0].splitlines():
-        match = ROW.match(line)
-        if match:
-            rows[(match[1], match[2])] = [cell.strip() for cell in match[3].split("|")]
-    return rows
+    return [line for line in cells[0].splitlines() if line.startswith("|")]
 
 
 def runs(profile: str) -> list[str]:
-    depths = read_settings(NOTEBOOK)[profile]["depths"]
-    return [f"{'ResNet' if residual else 'plain'}-{d}" for d in depths for residual in (False, True)]
+    return script.names(read_settings(NOTEBOOK)[profile]["depths"])
 
 
 def test_the_table_prints_the_recorded_errors():
-    recorded, table = record(), appendix_table()
-    expected = {}
-    for profile, by_seed in recorded.items():
-        seeds = sorted(by_seed, key=int)
-        if profile == "smoke":  # one row: the range over the seeds
-            expected[(profile, f"{seeds[0]}–{seeds[-1]}")] = [
-                f"{min(by_seed[s][r]['train_err'] for s in seeds)}–{max(by_seed[s][r]['train_err'] for s in seeds)}"
-                for r in runs(profile)]
-        else:
-            for s in seeds:
-                expected[(profile, s)] = [str(by_seed[s][r]["train_err"]) for r in runs(profile)]
-    assert table == expected
+    assert appendix_table() == script.table(record()).splitlines()
 
 
 @pytest.mark.parametrize("profile", ["smoke", "laptop"])
