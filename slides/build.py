@@ -368,7 +368,7 @@ def execute(source: Path, executed: Path, profile: str, timeout: int, reuse: boo
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     # Widget state is stored (nbclient fails on Output widgets without it) and dropped by convert().
     # shutdown_kernel="immediate": the finished kernel is stopped, not asked to shut down, which
-    # in ipykernel 6-7 races its own control stream and prints a ZMQError traceback ("Socket
+    # with ipykernel 7.4 here races its own control stream and prints a ZMQError traceback ("Socket
     # operation on non-socket") into the build's output while the next notebook runs (2 builds in
     # 3 of decks 01 and 02). Nothing is lost: every cell has run and the notebook is saved below.
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
